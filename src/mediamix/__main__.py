@@ -1,0 +1,5 @@
+"""``python -m mediamix`` runs the CLI."""
+
+from mediamix.cli.app import main
+
+main()

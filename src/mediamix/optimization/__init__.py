@@ -1,0 +1,66 @@
+"""optimization layer: budget allocation on any response model.
+
+Public entry points: :func:`optimize_budget` (single period),
+:func:`optimize_multiperiod` (weekly plans with carry-over), :func:`compare_allocations`
+and :func:`efficient_frontier` (scenarios), and the :class:`ResponseModel` protocol that
+models implement to be optimized.
+"""
+
+from mediamix.optimization.constraints import (
+    Constraints,
+    SpendLimits,
+    constraints_from_dict,
+    read_constraints,
+    resolve_constraints,
+)
+from mediamix.optimization.multiperiod import (
+    MultiPeriodModel,
+    MultiPeriodPlan,
+    evaluate_multiperiod,
+    optimize_multiperiod,
+)
+from mediamix.optimization.response import (
+    CurvesResponse,
+    DrawsResponse,
+    PosteriorResponseModel,
+    ResponseModel,
+    SeparableResponseModel,
+    curves_from_dict,
+    read_curves,
+)
+from mediamix.optimization.scenarios import compare_allocations, efficient_frontier
+from mediamix.optimization.solver import (
+    ChannelAllocation,
+    Objective,
+    Plan,
+    allocate,
+    evaluate_allocation,
+    optimize_budget,
+)
+
+__all__ = [
+    "ChannelAllocation",
+    "Constraints",
+    "CurvesResponse",
+    "DrawsResponse",
+    "MultiPeriodModel",
+    "MultiPeriodPlan",
+    "Objective",
+    "Plan",
+    "PosteriorResponseModel",
+    "ResponseModel",
+    "SeparableResponseModel",
+    "SpendLimits",
+    "allocate",
+    "compare_allocations",
+    "constraints_from_dict",
+    "curves_from_dict",
+    "efficient_frontier",
+    "evaluate_allocation",
+    "evaluate_multiperiod",
+    "optimize_budget",
+    "optimize_multiperiod",
+    "read_constraints",
+    "read_curves",
+    "resolve_constraints",
+]

@@ -1,0 +1,42 @@
+"""Runtime settings, read from the environment (prefix ``MEDIAMIX_``) by the shells only.
+
+Library code never reads the environment: the CLI, the API and the dashboard build a
+:class:`Settings` once and pass the values they need down to the service layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """mediamix settings.
+
+    Attributes
+    ----------
+    home : Path
+        Where all state of a default install lives (warehouse, registry, jobs):
+        ``MEDIAMIX_HOME``, default ``~/.mediamix``.
+    max_rows, max_columns, max_bytes : int
+        Input size limits; a larger file is refused before it is parsed.
+    log_level : str
+        Logging level of the shells.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".mediamix")
+    max_rows: int = 5_000_000
+    max_columns: int = 2_000
+    max_bytes: int = 1_000_000_000
+    log_level: str = "WARNING"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment (``MEDIAMIX_*``) with defaults."""
+    return Settings()

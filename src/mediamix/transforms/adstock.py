@@ -1,0 +1,909 @@
+r"""Carry-over (adstock) transforms, one named convention per function.
+
+"Geometric adstock" names four different operators across the reference tools, and
+Weibull adstock two; each function below says which one it computes and which
+published source it follows.
+
+Shapes (the vectorization contract shared by every function here)
+-------------------------------------------------------------------
+``x`` is time first: ``(T,)`` or ``(T, C)`` (``(*batch, T, C)`` is accepted too).
+Parameters are scalars, arrays of shape ``(C,)`` (one value per channel) or
+``(B, C)`` (a batch of parameter sets, e.g. hyperparameter-search trials or
+posterior draws). The output broadcasts to ``(T,)`` (1-D ``x`` and scalar
+parameters), ``(T, C)`` or ``(B, T, C)``.
+
+Units: every adstock is linear in ``x``, so the output is in the units of ``x``
+(currency, impressions, GRPs). Lags ``l`` are counted in periods of ``x``.
+
+All finite-window conventions are a causal convolution
+:math:`y_t = \sum_{l=0}^{L-1} w_l \, x_{t-l}` with zero history before the first
+period (:func:`convolve_weights`); they differ only in their weights
+(:func:`adstock_weights`). Because the operator is linear, the long-run multiplier
+of a steady spend is the sum of the weights (:func:`adstock_total_weight`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import lfilter
+
+from mediamix.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+WeibullKind = Literal["cdf", "pdf"]
+WeibullConvention = Literal["robyn", "pymc"]
+
+#: PyMC-Marketing's default ``l_max`` for its windowed adstocks.
+PYMC_DEFAULT_L_MAX = 12
+
+__all__ = [
+    "PYMC_DEFAULT_L_MAX",
+    "adstock_total_weight",
+    "adstock_weights",
+    "binomial_adstock",
+    "binomial_weights",
+    "convolve_weights",
+    "delayed_adstock",
+    "delayed_weights",
+    "geometric_adstock",
+    "geometric_adstock_lightweight",
+    "geometric_adstock_meridian",
+    "geometric_adstock_pymc",
+    "geometric_adstock_robyn",
+    "geometric_weights",
+    "meridian_geometric_weights",
+    "weibull_adstock",
+    "weibull_weights",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _series(x: npt.ArrayLike) -> FloatArray:
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 0:
+        raise InputError("x must have a time axis: shape (T,) or (T, C), got a scalar")
+    n_periods = arr.shape[0] if arr.ndim == 1 else arr.shape[-2]
+    if n_periods == 0:
+        raise InputError("x has no periods")
+    return arr
+
+
+def _param(
+    name: str,
+    value: npt.ArrayLike,
+    low: float,
+    high: float = np.inf,
+    *,
+    low_open: bool = False,
+) -> FloatArray:
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} must be finite, got {value!r}")
+    bad = (arr <= low) if low_open else (arr < low)
+    bad |= arr > high
+    if np.any(bad):
+        bracket = "(" if low_open else "["
+        raise InputError(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
+    return arr
+
+
+def _window(name: str, value: int | None) -> int:
+    if value is None or isinstance(value, bool) or int(value) != value or int(value) < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _normalized(w: FloatArray) -> FloatArray:
+    total = w.sum(axis=-1, keepdims=True)
+    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+
+def _first_lag_only(shape: tuple[int, ...]) -> FloatArray:
+    e0 = np.zeros(shape)
+    e0[..., 0] = 1.0
+    return e0
+
+
+def _squeeze(out: FloatArray, x: FloatArray, *params: FloatArray) -> FloatArray:
+    # 1-D x with scalar parameters was lifted to one channel; give back (T,).
+    if x.ndim == 1 and all(p.ndim == 0 for p in params):
+        return out[..., 0]
+    return out
+
+
+# ------------------------------------------------------------------ convolution core
+
+
+def convolve_weights(x: npt.ArrayLike, w: npt.ArrayLike) -> FloatArray:
+    r"""Causal convolution of a series with lag weights, vectorized over channels and batches.
+
+    .. math:: y_t = \sum_{l=0}^{L-1} w_l \, x_{t-l}, \qquad x_s = 0 \text{ for } s < 0
+
+    This is the one convolution used by every finite-window convention (PyMC-Marketing
+    ``batched_convolution`` with ``mode=After``, Meridian ``adstock``, Robyn's Weibull
+    loop). Lags beyond the series length never meet data and are dropped.
+
+    Parameters
+    ----------
+    x : array_like, shape (T,), (T, C) or (*batch, T, C)
+        Series, time first, in any additive unit.
+    w : array_like, shape (L,), (C, L) or (*batch, C, L)
+        Weight of lag ``l`` in ``w[..., l]``; ``w[..., 0]`` is the same period.
+
+    Returns
+    -------
+    ndarray
+        ``(T,)`` when both ``x`` and ``w`` are 1-D, else ``(*batch, T, C)``, in the
+        units of ``x``.
+
+    Notes
+    -----
+    With 2-D ``x`` and batched weights the lagged copies of ``x`` are built once and
+    every batch is one matrix product per channel (BLAS), so a thousand parameter
+    sets cost little more than one.
+
+    Examples
+    --------
+    >>> convolve_weights([100.0, 0.0, 0.0, 50.0], [0.5, 0.25]).tolist()
+    [50.0, 25.0, 0.0, 25.0]
+    """
+    xa = _series(x)
+    wa = np.asarray(w, dtype=np.float64)
+    if wa.ndim == 0 or wa.shape[-1] == 0:
+        raise InputError("weights need a lag axis with at least one lag")
+    x2 = xa[:, None] if xa.ndim == 1 else xa
+    w2 = wa[None, :] if wa.ndim == 1 else wa
+    n_periods = x2.shape[-2]
+    n_lags = min(w2.shape[-1], n_periods)
+    w_rev = w2[..., :n_lags][..., ::-1]
+    n_channels = np.broadcast_shapes((x2.shape[-1],), (w2.shape[-2],))[0]
+
+    pad = [(0, 0)] * x2.ndim
+    pad[-2] = (n_lags - 1, 0)
+    # lagged[..., t, c, j] = x[t + j - (L - 1), c], i.e. lag L - 1 - j, hence w reversed
+    lagged = sliding_window_view(np.pad(x2, pad), n_lags, axis=-2)
+
+    if x2.ndim == 2:
+        lag_ctl = np.ascontiguousarray(
+            np.broadcast_to(lagged, (n_periods, n_channels, n_lags)).transpose(1, 0, 2)
+        )
+        batch = w_rev.shape[:-2]
+        w_ncl = np.broadcast_to(w_rev, (*batch, n_channels, n_lags)).reshape(-1, n_channels, n_lags)
+        res = np.matmul(lag_ctl, w_ncl.transpose(1, 2, 0))  # (C, T, N)
+        out = res.transpose(2, 1, 0).reshape(*batch, n_periods, n_channels)
+    else:
+        lagged = np.broadcast_to(lagged, (*lagged.shape[:-2], n_channels, n_lags))
+        w_b = np.broadcast_to(w_rev, (*w_rev.shape[:-2], n_channels, n_lags))
+        out = np.einsum("...tcl,...cl->...tc", lagged, w_b)
+    if xa.ndim == 1 and wa.ndim == 1:
+        return np.asarray(out[..., 0], dtype=np.float64)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _geometric_recursion(x: FloatArray, alpha: FloatArray) -> FloatArray:
+    """y_t = x_t + alpha * y_{t-1}, y_0 = x_0, along the time axis of (*batch, T, C) x."""
+    if alpha.ndim == 0:
+        # One filter for every series: scipy's IIR filter runs the loop in C.
+        return np.asarray(lfilter([1.0], [1.0, -float(alpha)], x, axis=-2), dtype=np.float64)
+    # Per-channel or batched decay: lfilter takes one coefficient set per call, so
+    # step through time instead, each step vectorized over all batches and channels.
+    xt = np.moveaxis(x, -2, 0)
+    out = np.empty((xt.shape[0], *np.broadcast_shapes(xt.shape[1:], alpha.shape)))
+    out[0] = xt[0]
+    for t in range(1, xt.shape[0]):
+        np.multiply(alpha, out[t - 1], out=out[t])
+        out[t] += xt[t]
+    return np.moveaxis(out, 0, -2)
+
+
+# ------------------------------------------------------------------------- weights
+
+
+def geometric_weights(alpha: npt.ArrayLike, l_max: int, *, normalize: bool = False) -> FloatArray:
+    r"""Finite geometric lag weights :math:`w_l = \alpha^l`, :math:`l = 0, \dots, l_{max}-1`.
+
+    PyMC-Marketing's ``geometric_adstock`` weights (``pymc_marketing/mmm/transformers.py``):
+    the window holds ``l_max`` lags including lag 0; with ``normalize`` they are divided
+    by their sum.
+
+    Parameters
+    ----------
+    alpha : array_like, shape () or (C,) or (B, C)
+        Retention rate per period, in [0, 1].
+    l_max : int
+        Number of lags in the window (lag 0 included).
+    normalize : bool
+        Divide the weights by their sum.
+
+    Returns
+    -------
+    ndarray, shape ``alpha.shape + (l_max,)``
+
+    Examples
+    --------
+    >>> geometric_weights(0.5, 4).tolist()
+    [1.0, 0.5, 0.25, 0.125]
+    """
+    a = _param("alpha", alpha, 0.0, 1.0)
+    n = _window("l_max", l_max)
+    w = a[..., None] ** np.arange(n, dtype=np.float64)
+    return _normalized(w) if normalize else w
+
+
+def meridian_geometric_weights(
+    alpha: npt.ArrayLike, max_lag: int, *, n_periods: int | None = None
+) -> FloatArray:
+    r"""Meridian's geometric decay weights, always normalized.
+
+    .. math:: w_l = \frac{\alpha^l}{\sum_{j=0}^{W-1} \alpha^j}, \qquad
+              l = 0, \dots, W-1, \quad W = \min(\text{max\_lag} + 1, T)
+
+    Follows ``meridian/model/adstock_hill.py`` (``_adstock`` and
+    ``compute_decay_weights``): the window covers lags 0 to ``max_lag`` inclusive, is
+    cut to the series length ``T`` when that is shorter, and the weights are
+    normalized over the (possibly cut) window.
+
+    Parameters
+    ----------
+    alpha : array_like, shape () or (C,) or (B, C)
+        Decay rate in [0, 1].
+    max_lag : int
+        Largest lag, >= 0.
+    n_periods : int, optional
+        Series length ``T``; ``None`` means the full window ``max_lag + 1``.
+
+    Returns
+    -------
+    ndarray, shape ``alpha.shape + (W,)``
+
+    Examples
+    --------
+    >>> meridian_geometric_weights(0.5, 2).round(6).tolist()
+    [0.571429, 0.285714, 0.142857]
+    """
+    window = _meridian_window(max_lag, n_periods)
+    return geometric_weights(alpha, window, normalize=True)
+
+
+def _meridian_window(max_lag: int, n_periods: int | None) -> int:
+    if isinstance(max_lag, bool) or int(max_lag) != max_lag or max_lag < 0:
+        raise InputError(f"max_lag must be a non-negative integer, got {max_lag!r}")
+    window = int(max_lag) + 1
+    return window if n_periods is None else min(window, _window("n_periods", n_periods))
+
+
+def binomial_weights(
+    alpha: npt.ArrayLike, max_lag: int, *, n_periods: int | None = None
+) -> FloatArray:
+    r"""Meridian's binomial decay weights, always normalized.
+
+    .. math:: w_l \propto \left(1 - \frac{l}{W}\right)^{1/\alpha - 1}, \qquad
+              l = 0, \dots, W-1, \quad W = \min(\text{max\_lag} + 1, T)
+
+    Follows ``meridian/model/adstock_hill.py`` (``_compute_single_decay_function_weights``
+    with ``_map_alpha_for_binomial_decay``: the exponent is ``1/alpha - 1``, the
+    denominator is the window size). ``alpha = 1`` gives equal weights over the window;
+    ``alpha -> 0`` gives no carry-over.
+
+    Parameters
+    ----------
+    alpha : array_like, shape () or (C,) or (B, C)
+        Decay parameter in [0, 1].
+    max_lag : int
+        Largest lag, >= 0.
+    n_periods : int, optional
+        Series length ``T``; ``None`` means the full window ``max_lag + 1``.
+
+    Returns
+    -------
+    ndarray, shape ``alpha.shape + (W,)``
+
+    Examples
+    --------
+    >>> binomial_weights(0.5, 3).round(6).tolist()
+    [0.4, 0.3, 0.2, 0.1]
+    """
+    a = _param("alpha", alpha, 0.0, 1.0)
+    window = _meridian_window(max_lag, n_periods)
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        exponent = 1.0 / a[..., None] - 1.0  # alpha = 0 -> inf: only lag 0 survives
+        base = 1.0 - np.arange(window, dtype=np.float64) / window
+        w = base**exponent
+    return _normalized(w)
+
+
+def delayed_weights(
+    alpha: npt.ArrayLike, theta: npt.ArrayLike, l_max: int, *, normalize: bool = True
+) -> FloatArray:
+    r"""Delayed-peak lag weights of Jin et al. (2017): :math:`w_l = \alpha^{(l-\theta)^2}`.
+
+    For :math:`l = 0, \dots, l_{max}-1`; the effect peaks ``theta`` periods after the
+    spend. Matches PyMC-Marketing ``delayed_adstock`` and LightweightMMM ``carryover``
+    (``ad_effect_retention_rate`` = ``alpha``, ``peak_effect_delay`` = ``theta``,
+    ``number_lags`` = ``l_max``, always normalized there).
+
+    Parameters
+    ----------
+    alpha : array_like, shape () or (C,) or (B, C)
+        Retention rate in (0, 1].
+    theta : array_like, broadcastable with ``alpha``
+        Delay of the peak in periods, >= 0 (non-integer allowed).
+    l_max : int
+        Number of lags in the window (lag 0 included).
+    normalize : bool
+        Divide by the sum of the weights (Jin et al. and LightweightMMM do;
+        PyMC-Marketing's default does not).
+
+    Returns
+    -------
+    ndarray, shape ``broadcast(alpha, theta).shape + (l_max,)``
+
+    Examples
+    --------
+    >>> delayed_weights(0.5, 1.0, 3).tolist()
+    [0.25, 0.5, 0.25]
+    """
+    a = _param("alpha", alpha, 0.0, 1.0, low_open=True)
+    th = _param("theta", theta, 0.0)
+    n = _window("l_max", l_max)
+    lags = np.arange(n, dtype=np.float64)
+    w = a[..., None] ** ((lags - th[..., None]) ** 2)
+    return _normalized(w) if normalize else w
+
+
+def _weibull_pdf(t: FloatArray, k: FloatArray, lam: FloatArray) -> FloatArray:
+    # Log space, so an extreme scale gives a density of 0 rather than inf * 0.
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        log_z = np.log(t) - np.log(lam)
+        log_f = np.log(k) - np.log(lam) + (k - 1.0) * log_z - np.exp(k * log_z)
+        f = np.exp(log_f)
+    return np.asarray(np.nan_to_num(f, nan=0.0), dtype=np.float64)
+
+
+def _min_max(d: FloatArray) -> FloatArray:
+    # Robyn's .normalize(): (d - min) / (max - min); a flat curve becomes [1, 0, ..., 0].
+    lo = d.min(axis=-1, keepdims=True)
+    span = d.max(axis=-1, keepdims=True) - lo
+    flat = _first_lag_only(d.shape)
+    scaled = np.divide(d - lo, span, out=np.zeros_like(d), where=span > 0)
+    return np.where(span > 0, scaled, flat)
+
+
+def weibull_weights(
+    shape: npt.ArrayLike,
+    scale: npt.ArrayLike,
+    *,
+    kind: WeibullKind = "cdf",
+    convention: WeibullConvention = "robyn",
+    l_max: int | None = None,
+    n_periods: int | None = None,
+    normalize: bool = False,
+) -> FloatArray:
+    r"""Weibull lag weights in Robyn's or PyMC-Marketing's convention.
+
+    With :math:`S(t) = \exp(-(t/\lambda)^k)` the Weibull survival function and
+    :math:`f(t) = \frac{k}{\lambda}(t/\lambda)^{k-1} e^{-(t/\lambda)^k}` its density:
+
+    ``kind="cdf"`` (survival-based decay, peak at lag 0):
+        :math:`w_0 = 1`, :math:`w_l = \prod_{j=1}^{l} S(j)`.
+    ``kind="pdf"`` (allows a delayed peak):
+        :math:`w_l = \dfrac{f(l+1) - \min_j f(j)}{\max_j f(j) - \min_j f(j)}`
+        (min-max scaled so the peak weight is 1; the smallest weight becomes 0).
+
+    Conventions:
+
+    ``"robyn"`` (``R/R/transformation.R``, ``adstock_weibull``)
+        ``scale`` is a share of the window length ``W`` (``l_max``, default the series
+        length): :math:`\lambda = \mathrm{round}(1 + \text{scale}\,(W-1))` (R's
+        ``round(quantile(1:W, scale))``; R and numpy both round halves to even).
+        The CDF window has ``W`` lags, the PDF window ``W`` lags. ``shape == 0`` or
+        ``scale == 0`` returns ``x`` unchanged (Robyn >= 3.10 behaviour).
+    ``"pymc"`` (``pymc_marketing/mmm/transformers.py``, ``weibull_adstock``)
+        ``scale`` is :math:`\lambda` in periods, ``l_max`` defaults to 12. The PDF window
+        has ``l_max`` lags; the CDF window has ``l_max + 1`` lags because PyMC-Marketing
+        prepends the weight 1 before the cumulative product of ``l_max`` survival
+        values (followed here as published).
+
+    A flat PDF curve (max == min) gives ``[1, 0, ..., 0]`` in both conventions
+    (Robyn's rule; PyMC-Marketing would divide by zero).
+
+    Parameters
+    ----------
+    shape : array_like, shape () or (C,) or (B, C)
+        Weibull shape :math:`k` >= 0.
+    scale : array_like, broadcastable with ``shape``
+        Robyn: share of the window in [0, 1]; PyMC: :math:`\lambda` in periods, >= 0.
+    kind : {"cdf", "pdf"}
+    convention : {"robyn", "pymc"}
+    l_max : int, optional
+        Window length (Robyn's ``windlen``; PyMC's ``l_max``).
+    n_periods : int, optional
+        Series length, the Robyn window when ``l_max`` is None.
+    normalize : bool
+        Divide the weights by their sum (PyMC-Marketing's ``normalize`` option;
+        Robyn never normalizes).
+
+    Returns
+    -------
+    ndarray, shape ``broadcast(shape, scale).shape + (L,)``
+
+    Examples
+    --------
+    >>> weibull_weights(1.0, 3.0, kind="cdf", convention="pymc", l_max=2).round(6).tolist()
+    [1.0, 0.716531, 0.367879]
+    """
+    if kind not in ("cdf", "pdf"):
+        raise InputError(f"kind must be 'cdf' or 'pdf', got {kind!r}")
+    if convention not in ("robyn", "pymc"):
+        raise InputError(f"convention must be 'robyn' or 'pymc', got {convention!r}")
+    k = _param("shape", shape, 0.0)
+    if convention == "robyn":
+        s = _param("scale", scale, 0.0, 1.0)
+        if l_max is None and n_periods is None:
+            raise InputError(
+                "Robyn's Weibull scale is a share of the window length: pass l_max or n_periods"
+            )
+        window = _window("l_max", l_max if l_max is not None else n_periods)
+        lam = np.round(1.0 + s * (window - 1))
+        n_survival = window - 1
+    else:
+        s = _param("scale", scale, 0.0)
+        window = _window("l_max", l_max if l_max is not None else PYMC_DEFAULT_L_MAX)
+        lam = s
+        n_survival = window
+    k, s, lam = np.broadcast_arrays(k, s, lam)
+    # Robyn tests the raw scale: scale = 0 means no carry-over even though its
+    # rounded lambda would be 1.
+    identity = ((k == 0) | (s == 0))[..., None]
+    k_safe = np.where(k > 0, k, 1.0)[..., None]
+    lam_safe = np.where(lam > 0, lam, 1.0)[..., None]
+
+    if kind == "cdf":
+        t = np.arange(1, n_survival + 1, dtype=np.float64)
+        with np.errstate(over="ignore", under="ignore"):
+            survival = np.exp(-((t / lam_safe) ** k_safe))
+        ones = np.ones((*survival.shape[:-1], 1))
+        w = np.cumprod(np.concatenate([ones, survival], axis=-1), axis=-1)
+    else:
+        t = np.arange(1, window + 1, dtype=np.float64)
+        w = _min_max(_weibull_pdf(t, k_safe, lam_safe))
+    w = np.where(identity, _first_lag_only(w.shape), w)
+    return _normalized(w) if normalize else w
+
+
+# ------------------------------------------------------------------------- adstocks
+
+
+def geometric_adstock(
+    x: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    *,
+    l_max: int | None = None,
+    normalize: bool = False,
+) -> FloatArray:
+    r"""Geometric adstock: Robyn's infinite recursion or PyMC-Marketing's finite window.
+
+    ``l_max=None`` (Robyn ``adstock_geometric``, ``R/R/transformation.R``):
+
+    .. math:: y_0 = x_0, \qquad y_t = x_t + \alpha\, y_{t-1}
+
+    i.e. weights :math:`\alpha^l` over the whole history. With ``normalize=True`` the
+    output is multiplied by :math:`1-\alpha` so the weights sum to 1 in the long run
+    (LightweightMMM's ``adstock``).
+
+    ``l_max=L`` (PyMC-Marketing ``geometric_adstock``, ``mode=After``):
+
+    .. math:: y_t = \sum_{l=0}^{L-1} w_l\, x_{t-l}, \qquad w_l = \alpha^l
+              \;\left(\text{or } \alpha^l / \textstyle\sum_{j<L} \alpha^j
+              \text{ if normalize}\right)
+
+    Parameters
+    ----------
+    x : array_like, shape (T,) or (T, C)
+        Spend or exposure per period, time first.
+    alpha : array_like, shape () or (C,) or (B, C)
+        Retention rate per period in [0, 1] (Robyn's ``theta``).
+    l_max : int, optional
+        Window length (lags 0 to ``l_max - 1``); ``None`` for the infinite recursion.
+    normalize : bool
+        Scale the weights to sum to 1 (see above).
+
+    Returns
+    -------
+    ndarray, shape (T,), (T, C) or (B, T, C)
+        Adstocked series in the units of ``x``.
+
+    Examples
+    --------
+    >>> geometric_adstock([100.0, 0.0, 0.0, 0.0, 50.0], 0.5).tolist()
+    [100.0, 50.0, 25.0, 12.5, 56.25]
+    >>> geometric_adstock([100.0, 0.0, 0.0], 0.5, l_max=2, normalize=True).round(4).tolist()
+    [66.6667, 33.3333, 0.0]
+    """
+    xa = _series(x)
+    a = _param("alpha", alpha, 0.0, 1.0)
+    if l_max is None:
+        x2 = xa[:, None] if xa.ndim == 1 else xa
+        out = _geometric_recursion(x2, a)
+        if normalize:
+            out = out * (1.0 - a)[..., None, :] if a.ndim else out * (1.0 - a)
+        return _squeeze(out, xa, a)
+    return convolve_weights(xa, geometric_weights(a, l_max, normalize=normalize))
+
+
+def geometric_adstock_robyn(x: npt.ArrayLike, theta: npt.ArrayLike) -> FloatArray:
+    r"""Robyn's geometric adstock: :math:`y_0 = x_0,\; y_t = x_t + \theta\, y_{t-1}`.
+
+    Infinite recursion, not normalized (``adstock_geometric`` in Robyn's
+    ``R/R/transformation.R``). Long-run multiplier :math:`1/(1-\theta)`.
+
+    Parameters
+    ----------
+    x : array_like, shape (T,) or (T, C)
+        Spend or exposure per period, time first.
+    theta : array_like, shape () or (C,) or (B, C)
+        Decay rate in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (T,), (T, C) or (B, T, C)
+
+    Examples
+    --------
+    >>> geometric_adstock_robyn([100.0, 100.0, 100.0], 0.5).tolist()
+    [100.0, 150.0, 175.0]
+    """
+    return geometric_adstock(x, theta)
+
+
+def geometric_adstock_pymc(
+    x: npt.ArrayLike, alpha: npt.ArrayLike, l_max: int, normalize: bool = False
+) -> FloatArray:
+    r"""PyMC-Marketing's geometric adstock: finite window of ``l_max`` lags.
+
+    .. math:: y_t = \sum_{l=0}^{l_{max}-1} w_l\, x_{t-l}, \qquad
+              w_l = \alpha^l \text{ (divided by } \textstyle\sum_j \alpha^j
+              \text{ if normalize)}
+
+    Follows ``pymc_marketing/mmm/transformers.py`` ``geometric_adstock`` with the default
+    ``mode=ConvMode.After`` (zero history before the first period).
+
+    Parameters
+    ----------
+    x : array_like, shape (T,) or (T, C)
+    alpha : array_like, shape () or (C,) or (B, C)
+        Retention rate in [0, 1].
+    l_max : int
+        Window length (lag 0 included).
+    normalize : bool
+        Normalize the weights to sum to 1 (PyMC-Marketing's default is False).
+
+    Returns
+    -------
+    ndarray, shape (T,), (T, C) or (B, T, C)
+
+    Examples
+    --------
+    >>> y = geometric_adstock_pymc([100.0, 0.0, 0.0, 0.0, 0.0], 0.5, 4, normalize=True)
+    >>> y.round(4).tolist()
+    [53.3333, 26.6667, 13.3333, 6.6667, 0.0]
+    """
+    return geometric_adstock(x, alpha, l_max=_window("l_max", l_max), normalize=normalize)
+
+
+def geometric_adstock_meridian(x: npt.ArrayLike, alpha: npt.ArrayLike, max_lag: int) -> FloatArray:
+    r"""Meridian's geometric adstock: normalized window over lags 0 to ``max_lag``.
+
+    .. math:: y_t = \sum_{l=0}^{W-1} \frac{\alpha^l}{\sum_{j=0}^{W-1}\alpha^j}\, x_{t-l},
+              \qquad W = \min(\text{max\_lag} + 1, T)
+
+    Follows ``meridian/model/adstock_hill.py`` ``_adstock``: history before the first
+    period is zero, and the weights are always normalized over the window.
+
+    Parameters
+    ----------
+    x : array_like, shape (T,) or (T, C)
+    alpha : array_like, shape () or (C,) or (B, C)
+        Decay rate in [0, 1].
+    max_lag : int
+        Largest lag, >= 0 (Meridian's default is 8).
+
+    Returns
+    -------
+    ndarray, shape (T,), (T, C) or (B, T, C)
+
+    Examples
+    --------
+    >>> geometric_adstock_meridian([70.0, 0.0, 0.0, 0.0], 0.5, 2).round(4).tolist()
+    [40.0, 20.0, 10.0, 0.0]
+    """
+    xa = _series(x)
+    n_periods = xa.shape[0] if xa.ndim == 1 else xa.shape[-2]
+    return convolve_weights(xa, meridian_geometric_weights(alpha, max_lag, n_periods=n_periods))
+
+
+def geometric_adstock_lightweight(
+    x: npt.ArrayLike, lam: npt.ArrayLike, normalize: bool = True
+) -> FloatArray:
+    r"""LightweightMMM's geometric adstock: recursion scaled by :math:`1-\lambda`.
+
+    .. math:: s_0 = x_0, \quad s_t = x_t + \lambda\, s_{t-1}, \qquad
+              y_t = (1-\lambda)\, s_t \text{ if normalize else } s_t
+
+    Follows ``lightweight_mmm/media_transforms.py`` ``adstock`` (``lag_weight`` =
+    ``lam``; ``normalise`` divides by :math:`1/(1-\lambda)`), so a constant spend
+    converges to itself.
+
+    Parameters
+    ----------
+    x : array_like, shape (T,) or (T, C)
+    lam : array_like, shape () or (C,) or (B, C)
+        Lag weight in [0, 1] (LightweightMMM default 0.9).
+    normalize : bool
+        Apply the :math:`1-\lambda` factor (LightweightMMM's default True).
+
+    Returns
+    -------
+    ndarray, shape (T,), (T, C) or (B, T, C)
+
+    Examples
+    --------
+    >>> geometric_adstock_lightweight([100.0, 0.0, 0.0], 0.5).tolist()
+    [50.0, 25.0, 12.5]
+    """
+    return geometric_adstock(x, lam, normalize=normalize)
+
+
+def delayed_adstock(
+    x: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    theta: npt.ArrayLike,
+    l_max: int = PYMC_DEFAULT_L_MAX,
+    normalize: bool = True,
+) -> FloatArray:
+    r"""Delayed adstock of Jin et al. (2017): weights :math:`\alpha^{(l-\theta)^2}`.
+
+    .. math:: y_t = \sum_{l=0}^{l_{max}-1} w_l\, x_{t-l}, \qquad
+              w_l = \alpha^{(l-\theta)^2} \text{ (divided by } \textstyle\sum_j w_j
+              \text{ if normalize)}
+
+    Same operator as PyMC-Marketing ``delayed_adstock`` (``mode=After``) and, with
+    ``normalize=True``, LightweightMMM ``carryover`` (whose ``mode="same"`` convolution
+    with a zero-padded kernel is this causal window).
+
+    Parameters
+    ----------
+    x : array_like, shape (T,) or (T, C)
+    alpha : array_like, shape () or (C,) or (B, C)
+        Retention rate in (0, 1].
+    theta : array_like, broadcastable with ``alpha``
+        Delay of the peak effect in periods, >= 0.
+    l_max : int
+        Window length (lag 0 included).
+    normalize : bool
+        Normalize the weights (the paper's weighted average; PyMC's default is False).
+
+    Returns
+    -------
+    ndarray, shape (T,), (T, C) or (B, T, C)
+
+    Examples
+    --------
+    >>> delayed_adstock([100.0, 0.0, 0.0, 0.0], 0.5, 1.0, 3).tolist()
+    [25.0, 50.0, 25.0, 0.0]
+    """
+    return convolve_weights(x, delayed_weights(alpha, theta, l_max, normalize=normalize))
+
+
+def binomial_adstock(x: npt.ArrayLike, alpha: npt.ArrayLike, max_lag: int) -> FloatArray:
+    r"""Meridian's binomial adstock.
+
+    .. math:: y_t = \sum_{l=0}^{W-1} w_l\, x_{t-l}, \qquad
+              w_l \propto \left(1 - \frac{l}{W}\right)^{1/\alpha - 1}, \quad
+              \textstyle\sum_l w_l = 1, \quad W = \min(\text{max\_lag} + 1, T)
+
+    See :func:`binomial_weights` for the source.
+
+    Parameters
+    ----------
+    x : array_like, shape (T,) or (T, C)
+    alpha : array_like, shape () or (C,) or (B, C)
+        Decay parameter in [0, 1].
+    max_lag : int
+        Largest lag, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (T,), (T, C) or (B, T, C)
+
+    Examples
+    --------
+    >>> binomial_adstock([100.0, 0.0, 0.0, 0.0, 0.0], 0.5, 3).round(6).tolist()
+    [40.0, 30.0, 20.0, 10.0, 0.0]
+    """
+    xa = _series(x)
+    n_periods = xa.shape[0] if xa.ndim == 1 else xa.shape[-2]
+    return convolve_weights(xa, binomial_weights(alpha, max_lag, n_periods=n_periods))
+
+
+def weibull_adstock(
+    x: npt.ArrayLike,
+    shape: npt.ArrayLike,
+    scale: npt.ArrayLike,
+    *,
+    kind: WeibullKind = "cdf",
+    convention: WeibullConvention = "robyn",
+    l_max: int | None = None,
+    normalize: bool = False,
+) -> FloatArray:
+    r"""Weibull adstock (CDF or PDF decay) in Robyn's or PyMC-Marketing's convention.
+
+    .. math:: y_t = \sum_{l=0}^{L-1} w_l\, x_{t-l}
+
+    with the weights of :func:`weibull_weights`. In Robyn's convention ``scale`` is a
+    share of the window, which defaults to the series length ``T``; in PyMC-Marketing's
+    it is in periods and ``l_max`` defaults to 12.
+
+    Parameters
+    ----------
+    x : array_like, shape (T,) or (T, C)
+    shape : array_like, shape () or (C,) or (B, C)
+        Weibull shape, >= 0.
+    scale : array_like, broadcastable with ``shape``
+        Robyn: share of the window in [0, 1]; PyMC: periods, >= 0.
+    kind : {"cdf", "pdf"}
+    convention : {"robyn", "pymc"}
+    l_max : int, optional
+        Window length (Robyn ``windlen``, PyMC ``l_max``).
+    normalize : bool
+        Normalize the weights to sum to 1.
+
+    Returns
+    -------
+    ndarray, shape (T,), (T, C) or (B, T, C)
+
+    Examples
+    --------
+    >>> y = weibull_adstock([100.0, 0.0, 0.0], 1.0, 3.0, convention="pymc", l_max=2)
+    >>> y.round(4).tolist()
+    [100.0, 71.6531, 36.7879]
+    """
+    xa = _series(x)
+    n_periods = xa.shape[0] if xa.ndim == 1 else xa.shape[-2]
+    w = weibull_weights(
+        shape,
+        scale,
+        kind=kind,
+        convention=convention,
+        l_max=l_max,
+        n_periods=n_periods,
+        normalize=normalize,
+    )
+    return convolve_weights(xa, w)
+
+
+# ---------------------------------------------------------------- by registry name
+
+
+def adstock_weights(name: str, /, *, n_periods: int | None = None, **params: Any) -> FloatArray:
+    r"""Lag weights of the adstock registered as ``name``, so that ``y = convolve(x, w)``.
+
+    Names and parameters are those of :mod:`mediamix.transforms.registry`:
+    ``geometric`` (``alpha``; needs ``n_periods``: the recursion over ``T`` periods is
+    the window :math:`\alpha^l, l<T`), ``lightweight`` (``lam``, ``normalize``; needs
+    ``n_periods``), ``geometric_window`` (``alpha``, ``l_max``, ``normalize``),
+    ``delayed`` (``alpha``, ``theta``, ``l_max``, ``normalize``), ``binomial``
+    (``alpha``, ``max_lag``), ``weibull_cdf`` / ``weibull_pdf`` (``shape``, ``scale``,
+    ``convention``, ``l_max``, ``normalize``).
+
+    Parameters
+    ----------
+    name : str
+        Registered adstock name.
+    n_periods : int, optional
+        Series length ``T`` (needed by the infinite recursions and Robyn's Weibull).
+    **params
+        The transform's parameters.
+
+    Returns
+    -------
+    ndarray, shape ``params.shape + (L,)``
+
+    Examples
+    --------
+    >>> adstock_weights("binomial", alpha=0.5, max_lag=3).round(6).tolist()
+    [0.4, 0.3, 0.2, 0.1]
+    """
+    try:
+        if name in ("geometric", "lightweight"):
+            if n_periods is None:
+                raise InputError(f"adstock {name!r} is a recursion over the series: pass n_periods")
+            rate = params["alpha"] if name == "geometric" else params["lam"]
+            w = geometric_weights(rate, _window("n_periods", n_periods))
+            if name == "lightweight" and params.get("normalize", True):
+                w = w * (1.0 - np.asarray(rate, dtype=np.float64))[..., None]
+            return w
+        if name == "geometric_window":
+            return geometric_weights(
+                params["alpha"], params["l_max"], normalize=params.get("normalize", False)
+            )
+        if name == "delayed":
+            return delayed_weights(
+                params["alpha"],
+                params["theta"],
+                params.get("l_max", PYMC_DEFAULT_L_MAX),
+                normalize=params.get("normalize", True),
+            )
+        if name == "binomial":
+            return binomial_weights(params["alpha"], params["max_lag"], n_periods=n_periods)
+        if name in ("weibull_cdf", "weibull_pdf"):
+            return weibull_weights(
+                params["shape"],
+                params["scale"],
+                kind="cdf" if name == "weibull_cdf" else "pdf",
+                convention=params.get("convention", "robyn"),
+                l_max=params.get("l_max"),
+                n_periods=n_periods,
+                normalize=params.get("normalize", False),
+            )
+    except KeyError as missing:
+        raise InputError(f"adstock {name!r} needs parameter {missing.args[0]!r}") from None
+    raise InputError(
+        f"unknown adstock {name!r}; known: binomial, delayed, geometric, geometric_window, "
+        "lightweight, weibull_cdf, weibull_pdf"
+    )
+
+
+def adstock_total_weight(
+    name: str, /, *, n_periods: int | None = None, **params: Any
+) -> FloatArray:
+    r"""Sum of the lag weights: the long-run multiplier of a steady spend.
+
+    Because adstock is linear, a spend of ``s`` every period settles at
+    ``s * adstock_total_weight(...)`` once the window is full; the marginal effect of one
+    extra unit of spend, summed over all later periods, is the same number.
+
+    For ``geometric`` without ``n_periods`` this is the closed form
+    :math:`1/(1-\alpha)` (infinite for :math:`\alpha = 1`); with ``n_periods`` it is
+    the finite sum :math:`(1-\alpha^T)/(1-\alpha)`. ``lightweight`` with
+    ``normalize=True`` gives :math:`1` (resp. :math:`1-\alpha^T`). Normalized
+    windows give 1. Otherwise the weights of :func:`adstock_weights` are summed.
+
+    Parameters
+    ----------
+    name : str
+        Registered adstock name.
+    n_periods : int, optional
+        Series length; ``None`` means the long run where that is defined.
+    **params
+        The transform's parameters.
+
+    Returns
+    -------
+    ndarray, shape of the broadcast parameters
+
+    Examples
+    --------
+    >>> float(adstock_total_weight("geometric", alpha=0.5))
+    2.0
+    >>> float(adstock_total_weight("geometric_window", alpha=0.5, l_max=3))
+    1.75
+    """
+    if name in ("geometric", "lightweight") and n_periods is None:
+        key = "alpha" if name == "geometric" else "lam"
+        if key not in params:
+            raise InputError(f"adstock {name!r} needs parameter {key!r}")
+        rate = _param(key, params[key], 0.0, 1.0)
+        if name == "lightweight" and params.get("normalize", True):
+            return np.ones_like(rate)
+        with np.errstate(divide="ignore"):
+            return np.asarray(1.0 / (1.0 - rate), dtype=np.float64)
+    return np.asarray(
+        adstock_weights(name, n_periods=n_periods, **params).sum(axis=-1), dtype=np.float64
+    )

@@ -1,0 +1,46 @@
+"""Shared test helpers: run the CLI in-process, locate the shared datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+
+
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[[Sequence[str]], CliRun]:
+    """Run ``mediamix ARGS`` in-process; returns exit code, stdout and stderr."""
+    from mediamix.cli import app as cli_app
+
+    def run(args: Sequence[str]) -> CliRun:
+        capsys.readouterr()
+        # rich consoles are module globals: point them at the captured streams
+        cli_app.out_console.file = None  # type: ignore[assignment]
+        cli_app.err_console.file = None  # type: ignore[assignment]
+        with pytest.raises(SystemExit) as exc:
+            cli_app.main([str(a) for a in args])
+        captured = capsys.readouterr()
+        code = exc.value.code if isinstance(exc.value.code, int) else 1
+        return CliRun(code=code, out=captured.out, err=captured.err)
+
+    return run
+
+
+@pytest.fixture
+def shared_datasets() -> Path:
+    """The shared third-party datasets; a missing folder fails loudly."""
+    if not SHARED_DATASETS.is_dir():
+        raise AssertionError(f"shared datasets not found at {SHARED_DATASETS}")
+    return SHARED_DATASETS
