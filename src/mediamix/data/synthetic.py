@@ -226,6 +226,15 @@ def synthesize(config: SynthConfig) -> SynthResult:
         control_effect += coef * (series - 100)
         control_coefs[name] = coef
     baseline_nat = intercept * (1 + trend + season) + event_effect + control_effect
+
+    # Spend levels in currency: each channel spends 1.5-6% of the weekly baseline on
+    # average, so true ROIs land where real media plans do (about 0.5-5). A separate
+    # stream keeps every other draw unchanged; half-saturation scales with spend, so
+    # this changes the currency units of spend only, not the KPI.
+    level_rng = np.random.default_rng([config.seed, 7])
+    target = intercept * level_rng.uniform(0.015, 0.06, n_ch)
+    national_spend = national_spend * (target / np.maximum(national_spend.mean(axis=0), 1e-12))
+    spend = national_spend[None] * pop_share[:, None, None] * geo_noise
     baseline = baseline_nat[None] * pop_share[:, None]
 
     # media: transforms on per-capita spend, so one parameter set serves every geo

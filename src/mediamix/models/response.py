@@ -16,9 +16,11 @@ the response equals the fitted contribution. Because adstock is linear,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from mediamix.models.result import FitResult
+from mediamix.models.result import ChannelFit, FitResult
 from mediamix.transforms.registry import adstock_from_dict, saturation_from_dict
 
 __all__ = ["FittedResponse"]
@@ -39,8 +41,24 @@ class FittedResponse:
     """
 
     def __init__(self, result: FitResult, periods: int | None = None) -> None:
-        history = result.data.spend[0]
-        T, _C = history.shape
+        self._setup(result.channels, result.data.spend[0], periods)
+
+    @classmethod
+    def from_parts(
+        cls, channels: Mapping[str, ChannelFit], history: np.ndarray, periods: int | None = None
+    ) -> FittedResponse:
+        """A response model from channel fits and a spend history (T, C) directly.
+
+        Used to plan with known curves, e.g. the true curves of synthetic data.
+        """
+        self = cls.__new__(cls)
+        self._setup(channels, np.asarray(history, float), periods)
+        return self
+
+    def _setup(
+        self, fits: Mapping[str, ChannelFit], history: np.ndarray, periods: int | None
+    ) -> None:
+        T, _ = history.shape
         periods = T if periods is None else int(periods)
         if periods <= 0:
             raise ValueError("periods must be positive")
@@ -50,19 +68,17 @@ class FittedResponse:
             reps = int(np.ceil(periods / T))
             pattern = np.tile(history, (reps, 1))[-periods:]
         totals = pattern.sum(axis=0)
-        self._channels = result.channel_names
+        self._channels = tuple(fits)
         self.periods = periods
         self.current = totals.copy()
-        self._betas = np.array([result.channels[c].beta for c in self._channels])
-        self._sats = [
-            saturation_from_dict(dict(result.channels[c].saturation)) for c in self._channels
-        ]
+        self._betas = np.array([fits[c].beta for c in self._channels])
+        self._sats = [saturation_from_dict(dict(fits[c].saturation)) for c in self._channels]
         unit = np.divide(
             pattern, totals, out=np.full_like(pattern, 1.0 / periods), where=totals > 0
         )
         self._a = np.column_stack(
             [
-                np.asarray(adstock_from_dict(dict(result.channels[c].adstock)).apply(unit[:, i]))
+                np.asarray(adstock_from_dict(dict(fits[c].adstock)).apply(unit[:, i]))
                 for i, c in enumerate(self._channels)
             ]
         )  # (H, C)
@@ -85,6 +101,10 @@ class FittedResponse:
             v = x[..., c, None] * self._a[:, c]  # (..., H)
             out[..., c] = self._betas[c] * np.asarray(sat.apply(v)).sum(axis=-1)
         return out
+
+    def channel_gradient(self, spend: np.ndarray) -> np.ndarray:
+        """Derivative of each channel's response w.r.t. its own spend (..., C)."""
+        return self.gradient(spend)
 
     def response(self, spend: np.ndarray) -> np.ndarray:
         """Total response (...) to plan totals (..., C)."""
