@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import time
 
 import numpy as np
 import pytest
@@ -112,25 +111,6 @@ def test_convolve_drops_lags_longer_than_the_series() -> None:
 def test_bad_input_raises_input_error(call, message: str) -> None:
     with pytest.raises(InputError, match=message):
         call()
-
-
-def _best_of(fn, repeats: int = 5) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_batch_geometric_is_fast() -> None:
-    # 1000 parameter sets x 10 channels x 156 weeks, well under 50 ms.
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0, 100, size=(156, 10))
-    alpha = rng.uniform(0, 0.9, size=(1000, 10))
-    assert _best_of(lambda: geometric_adstock(x, alpha)) < 0.05
-    assert _best_of(lambda: geometric_adstock(x, alpha, l_max=13, normalize=True)) < 0.05
-    assert _best_of(lambda: binomial_adstock(x, alpha, 8)) < 0.05
 
 
 @pytest.mark.parametrize("module", [adstock, saturation, registry])

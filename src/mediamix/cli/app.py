@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.table import Table
 from mediamix import __version__
 from mediamix.errors import InputError, MediamixError, Problem
 from mediamix.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from mediamix.io.table import ReadLimits
 
 app = typer.Typer(
     name="mediamix",
@@ -41,7 +44,7 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _limits() -> object:
+def _limits() -> ReadLimits:
     from mediamix.io.table import ReadLimits
 
     s = _settings()
@@ -118,7 +121,7 @@ def validate_cmd(
     """Check a spec and its data; print every problem (exit 2 when there are errors)."""
     from mediamix.service.data import validate_spec
 
-    _, report = validate_spec(spec, engine=engine, limits=_limits())  # type: ignore[arg-type]
+    _, report = validate_spec(spec, engine=engine, limits=_limits(), home=_settings().home)
     _print_problems(report.warnings, title=f"{len(report.warnings)} warning(s):")
     if not report.ok:
         raise InputError(report.problems)
@@ -206,8 +209,9 @@ def fit_cmd(
             out,
             engine=engine,
             seed=seed,
-            limits=_limits(),  # type: ignore[arg-type]
+            limits=_limits(),
             progress=update,
+            home=_settings().home,
         )
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)
@@ -266,7 +270,7 @@ def decompose_cmd(
     if data is None:
         frame = result.decomposition()
     else:
-        loaded = load_dataset(data, limits=_limits())  # type: ignore[arg-type]
+        loaded = load_dataset(data, limits=_limits(), home=_settings().home)
         missing = [c for c in result.channel_names if c not in loaded.dataset.channels]
         if missing:
             raise InputError.single(f"new data lacks channels {missing}", file=str(data))
@@ -336,10 +340,16 @@ def demo_cmd(
 def _register_commands() -> None:
     """Commands that live in their own modules (one per verb)."""
     from mediamix.cli.attribute import attribute_cmd
+    from mediamix.cli.ingest import ingest_app
     from mediamix.cli.optimize import optimize_cmd
+    from mediamix.cli.pipeline import pipeline_app
+    from mediamix.cli.transform import transform_cmd
 
     app.command("optimize")(optimize_cmd)
     app.command("attribute")(attribute_cmd)
+    app.add_typer(ingest_app, name="ingest")
+    app.command("transform")(transform_cmd)
+    app.add_typer(pipeline_app, name="pipeline")
 
 
 _register_commands()

@@ -11,7 +11,10 @@ from pydantic import ValidationError
 from mediamix.data.spec import ModelSpec
 from mediamix.errors import InputError, Problem
 
-__all__ = ["read_spec", "spec_from_text"]
+__all__ = ["WAREHOUSE", "read_spec", "spec_from_text"]
+
+WAREHOUSE = "warehouse"
+"""``data: warehouse`` reads the ``mmm_weekly_input`` mart of the warehouse."""
 
 
 def read_spec(path: str | Path) -> ModelSpec:
@@ -28,6 +31,8 @@ def read_spec(path: str | Path) -> ModelSpec:
         raise InputError.single(f"spec file not found: {path}", file=str(path))
     text = path.read_text(encoding="utf-8-sig")
     spec = spec_from_text(text, source=str(path))
+    if spec.data == WAREHOUSE:
+        return spec
     data = Path(spec.data)
     if not data.is_absolute():
         data = (path.resolve().parent / data).resolve()

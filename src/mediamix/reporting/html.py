@@ -30,8 +30,12 @@ _PALETTE = [
 
 
 def _svg(fig: Any) -> str:
+    import matplotlib
+
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    # a fixed id salt and no creation date: the same model gives the same report bytes
+    with matplotlib.rc_context({"svg.hashsalt": "mediamix"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,10 +10,10 @@ from mediamix.data.dataset import Dataset
 from mediamix.data.spec import ModelSpec
 from mediamix.data.validation import ValidationReport, ValidationRules, validate_table
 from mediamix.errors import InputError, Problem
-from mediamix.io.spec import read_spec
-from mediamix.io.table import ReadLimits, read_table
+from mediamix.io.spec import WAREHOUSE, read_spec
+from mediamix.io.table import RawTable, ReadLimits, read_table
 
-__all__ = ["LoadedData", "engine_rules", "load_dataset", "validate_spec"]
+__all__ = ["LoadedData", "engine_rules", "load_dataset", "read_source", "validate_spec"]
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,46 @@ def engine_rules(spec: ModelSpec, engine: str) -> ValidationRules:
     )
 
 
+def read_source(
+    spec: ModelSpec, *, limits: ReadLimits | None = None, home: str | Path | None = None
+) -> RawTable:
+    """The table a spec's ``data`` names: a file, or the warehouse mart.
+
+    ``data: warehouse`` reads the ``mmm_weekly_input`` mart in the wide layout that
+    ``mediamix transform --export`` writes (``date``, ``geo`` when there are several,
+    the KPI, ``<channel>_spend``, ``<channel>_impressions``, one column per driver),
+    so the exported spec with ``data: warehouse`` reads the mart directly.
+    """
+    if spec.data != WAREHOUSE:
+        return read_table(spec.data, limits)
+    if home is None:
+        raise InputError.single(
+            "data: warehouse needs the mediamix home (MEDIAMIX_HOME)", column="data"
+        )
+    from mediamix.service.transform import export_mmm_input
+
+    with tempfile.TemporaryDirectory(prefix="mediamix-mart-") as tmp:
+        exported = export_mmm_input(home, Path(tmp) / "export")
+        table = read_table(exported.data, limits)
+    return RawTable(
+        frame=table.frame, source="warehouse:mmm_weekly_input", delimiter=table.delimiter
+    )
+
+
 def validate_spec(
-    spec_path: str | Path, *, engine: str = "ridge", limits: ReadLimits | None = None
+    spec_path: str | Path,
+    *,
+    engine: str = "ridge",
+    limits: ReadLimits | None = None,
+    home: str | Path | None = None,
 ) -> tuple[ModelSpec, ValidationReport]:
-    """Validate a spec and its data; every problem is in the report (nothing raised
-    for data problems). Spec and file problems raise :class:`InputError`."""
+    """Validate a spec and its data; every problem is in the report.
+
+    Data problems are reported, not raised; spec and file problems raise
+    :class:`InputError`.
+    """
     spec = read_spec(spec_path)
-    table = read_table(spec.data, limits)
+    table = read_source(spec, limits=limits, home=home)
     report = validate_table(
         table.frame, spec, source=table.source, rules=engine_rules(spec, engine)
     )
@@ -47,10 +81,14 @@ def validate_spec(
 
 
 def load_dataset(
-    spec_path: str | Path, *, engine: str = "ridge", limits: ReadLimits | None = None
+    spec_path: str | Path,
+    *,
+    engine: str = "ridge",
+    limits: ReadLimits | None = None,
+    home: str | Path | None = None,
 ) -> LoadedData:
     """Validated data for a spec, or :class:`InputError` with every problem."""
-    spec, report = validate_spec(spec_path, engine=engine, limits=limits)
+    spec, report = validate_spec(spec_path, engine=engine, limits=limits, home=home)
     if not report.ok or report.dataset is None:
         raise InputError(report.problems)
     return LoadedData(spec=spec, dataset=report.dataset, warnings=report.warnings)

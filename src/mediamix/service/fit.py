@@ -60,6 +60,7 @@ def fit(
     seed: int = 0,
     limits: ReadLimits | None = None,
     progress: Progress | None = None,
+    home: str | Path | None = None,
 ) -> FitOutcome:
     """Validate, fit and write ``summary.json``, ``decomposition.csv`` and ``model/``.
 
@@ -70,7 +71,7 @@ def fit(
         raise InputError.single(
             f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}", column="--engine"
         )
-    loaded = load_dataset(spec_path, engine=engine, limits=limits)
+    loaded = load_dataset(spec_path, engine=engine, limits=limits, home=home)
     for warning in loaded.warnings:
         log.warning("%s", warning)
     result = fit_loaded(loaded, engine=engine, seed=seed, progress=progress)

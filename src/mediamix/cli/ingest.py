@@ -1,0 +1,157 @@
+"""``mediamix ingest``: load data into the warehouse (registered on the main app by the lead).
+
+Sub-commands: ``csv`` (a CSV or Parquet file, wide with ``--spec`` or in the
+unified long layout) and ``synthetic``. The warehouse lives in ``MEDIAMIX_HOME``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mediamix.settings import load_settings
+
+__all__ = ["ingest_app"]
+
+ingest_app = typer.Typer(
+    name="ingest",
+    help="Load data into the warehouse ($MEDIAMIX_HOME/warehouse.duckdb).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+_out = Console(soft_wrap=True, highlight=False)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _print_load(load: object) -> None:
+    from mediamix.warehouse.store import LoadResult
+
+    assert isinstance(load, LoadResult)
+    verb = "loaded" if load.status == "loaded" else "unchanged (same content as the last load)"
+    _out.print(
+        f"{load.source}/{load.account} {load.period_start} to {load.period_end}: {verb}; "
+        f"{load.media_rows} media rows, {load.kpi_rows} KPI rows, {load.control_rows} driver rows"
+        + (f"; replaced {load.replaced_rows} rows" if load.replaced_rows else ""),
+        markup=False,
+    )
+    _out.print(f"raw file: {load.raw_path}", markup=False)
+
+
+@ingest_app.command("csv")
+def ingest_csv_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file.")],
+    spec: Annotated[
+        Path | None,
+        typer.Option(help="Spec of a wide MMM file; without it the file is in the long layout."),
+    ] = None,
+    account: Annotated[str, typer.Option(help="Account the load covers.")] = "default",
+    currency: Annotated[str, typer.Option(help="ISO 4217 code of a wide file's spend.")] = "USD",
+    start: Annotated[
+        str | None, typer.Option(help="First day the load replaces (default: the file's first).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day the load replaces (default: the file's last).")
+    ] = None,
+) -> None:
+    """Load a file; loading the same account and period again replaces it."""
+    from mediamix.io.table import ReadLimits
+    from mediamix.service.ingest import ingest_file
+
+    settings = load_settings()
+    limits = ReadLimits(
+        max_rows=settings.max_rows, max_columns=settings.max_columns, max_bytes=settings.max_bytes
+    )
+    outcome = ingest_file(
+        settings.home,
+        file,
+        spec=spec,
+        account=account,
+        currency=currency,
+        period_start=start,
+        period_end=end,
+        limits=limits,
+    )
+    for warning in outcome.warnings:
+        _err.print(f"warning: {warning}", markup=False)
+    _print_load(outcome.load)
+
+
+@ingest_app.command("synthetic")
+def ingest_synthetic_cmd(
+    seed: Annotated[int, typer.Option(help="Random seed; the data is deterministic by seed.")] = 0,
+    weeks: Annotated[int, typer.Option(min=20, max=2000)] = 156,
+    channels: Annotated[int, typer.Option(min=1, max=50)] = 4,
+    geos: Annotated[int, typer.Option(min=1, max=500)] = 1,
+    account: Annotated[str | None, typer.Option(help="Account (default seed-N).")] = None,
+) -> None:
+    """Generate synthetic data with known truth and load it (always available, offline)."""
+    from mediamix.data.synthetic import SynthConfig
+    from mediamix.service.ingest import ingest_synthetic
+
+    settings = load_settings()
+    outcome = ingest_synthetic(
+        settings.home,
+        SynthConfig(seed=seed, weeks=weeks, channels=channels, geos=geos),
+        account=account,
+    )
+    _print_load(outcome.load)
+
+
+def _dataset_cmd(provider: str) -> None:
+    """Register ``ingest kaggle`` / ``ingest huggingface`` (same options)."""
+
+    def command(
+        dataset: Annotated[str, typer.Argument(help="Dataset id, e.g. owner/name.")],
+        file: Annotated[str, typer.Option(help="File of the dataset to load (wide MMM layout).")],
+        spec: Annotated[Path, typer.Option(help="Spec describing that file.")],
+        start: Annotated[str | None, typer.Option(help="First day to load (ISO date).")] = None,
+        end: Annotated[str | None, typer.Option(help="Last day to load (ISO date).")] = None,
+        fallback_synthetic: Annotated[
+            bool, typer.Option(help="Load synthetic data when there is no local copy.")
+        ] = False,
+    ) -> None:
+        from mediamix.service.ingest import ingest_dataset
+
+        settings = load_settings()
+        outcome = ingest_dataset(
+            settings.home,
+            provider,
+            dataset,
+            file=file,
+            spec=spec,
+            start=_date(start, "--start"),
+            end=_date(end, "--end"),
+            fallback_synthetic=fallback_synthetic,
+        )
+        for name, why in outcome.skipped:
+            _err.print(f"skipped {name}: {why}", markup=False)
+        _out.print(f"served by {outcome.served_by}", markup=False)
+        _print_load(outcome.load)
+
+    command.__doc__ = (
+        f"Load a {provider} dataset from its local copy in "
+        f"$MEDIAMIX_HOME/datasets/{provider}/<owner>__<name>/ (offline; no download)."
+    )
+    ingest_app.command(provider)(command)
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    from mediamix.errors import InputError
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError.single(
+            f"{option} '{value}' is not an ISO date (YYYY-MM-DD)", column=option
+        ) from None
+
+
+_dataset_cmd("kaggle")
+_dataset_cmd("huggingface")

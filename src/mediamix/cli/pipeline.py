@@ -1,0 +1,85 @@
+"""``mediamix pipeline run``: ingest, transform, validate, fit, optimize, report.
+
+Registered on the main app by the lead. The same steps the scheduled DAGs run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mediamix.settings import load_settings
+
+__all__ = ["pipeline_app"]
+
+pipeline_app = typer.Typer(
+    name="pipeline",
+    help="Run the scheduled pipeline end to end.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+_out = Console(soft_wrap=True, highlight=False)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+@pipeline_app.command("run")
+def pipeline_run_cmd(
+    data: Annotated[
+        Path | None, typer.Option(help="File to ingest; without it, synthetic data is used.")
+    ] = None,
+    spec: Annotated[Path | None, typer.Option(help="Spec of a wide --data file.")] = None,
+    account: Annotated[str | None, typer.Option(help="Account of the load.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data and of the fit.")] = 0,
+    weeks: Annotated[int, typer.Option(min=20, max=2000, help="Synthetic weeks.")] = 156,
+    channels: Annotated[int, typer.Option(min=1, max=50, help="Synthetic channels.")] = 4,
+    geos: Annotated[int, typer.Option(min=1, max=500, help="Synthetic geos.")] = 1,
+    engine: Annotated[str, typer.Option(help="ridge|bayes")] = "ridge",
+    budget: Annotated[
+        float | None, typer.Option(help="Plan budget (default: the current total).")
+    ] = None,
+    params: Annotated[
+        Path | None, typer.Option(help="Transform parameters CSV for the dbt models.")
+    ] = None,
+) -> None:
+    """Ingest -> transform -> export the mart -> validate -> fit -> optimize -> report.
+
+    Outputs go to $MEDIAMIX_HOME/runs/<start>_<end>/; running again for the same
+    period gives the same tables and files.
+    """
+    from mediamix.data.synthetic import SynthConfig
+    from mediamix.io.table import ReadLimits
+    from mediamix.service.pipeline import PipelineRequest, run_pipeline
+
+    settings = load_settings()
+    limits = ReadLimits(
+        max_rows=settings.max_rows, max_columns=settings.max_columns, max_bytes=settings.max_bytes
+    )
+    request = PipelineRequest(
+        source="file" if data is not None else "synthetic",
+        data=data,
+        spec=spec,
+        account=account,
+        synth=SynthConfig(seed=seed, weeks=weeks, channels=channels, geos=geos),
+        engine=engine,
+        seed=seed,
+        budget=budget,
+        params=params,
+    )
+    outcome = run_pipeline(
+        settings.home,
+        request,
+        limits=limits,
+        step=lambda message: _err.print(f"pipeline: {message}", markup=False),
+    )
+    plan = outcome.plan
+    _out.print(
+        f"run {outcome.period}: load {outcome.load_status}; plan {plan['status']} at budget "
+        f"{plan['budget']:,.0f}",
+        markup=False,
+    )
+    for name, path in outcome.files.items():
+        _out.print(f"  {name:<14}{path}", markup=False)
