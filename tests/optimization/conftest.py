@@ -44,3 +44,70 @@ for _name, _fn in {
 }.items():
     if not hasattr(_tf, _name):
         setattr(_tf, _name, _fn)
+
+
+# --------------------------------------------------------------------------- fitted models
+
+import dataclasses  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+def _save(result, folder: Path) -> Path:
+    from mediamix.io.artifacts import save_artifact
+
+    meta, arrays = result.to_artifact()
+    save_artifact(folder / "model", meta, arrays)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def ridge_result():
+    """A small ridge fit on synthetic data (3 channels, 104 weeks), with draws."""
+    from mediamix.data.spec import ModelSpec
+    from mediamix.data.synthetic import SynthConfig, synthesize
+    from mediamix.data.validation import build_dataset
+    from mediamix.models.ridge import RidgeOptions, fit_ridge
+
+    synth = synthesize(SynthConfig(seed=7, weeks=104, channels=3, noise=0.03))
+    spec = ModelSpec.model_validate(synth.spec)
+    data, _ = build_dataset(synth.frame, spec, source="synth.csv")
+    options = RidgeOptions(seed=0)
+    if "bootstrap" in {f.name for f in dataclasses.fields(options)}:
+        options = dataclasses.replace(options, bootstrap=60)  # keep the fixture quick
+    return fit_ridge(data, spec, options)
+
+
+@pytest.fixture(scope="session")
+def geometric_model_dir(ridge_result, tmp_path_factory) -> Path:
+    """The ridge fit with every channel's adstock set to geometric, saved as a folder."""
+    from mediamix.models.result import ChannelFit
+
+    channels = {
+        name: ChannelFit(
+            adstock={"type": "geometric", "alpha": 0.3 + 0.1 * i},
+            saturation=fit.saturation,
+            beta=fit.beta,
+        )
+        for i, (name, fit) in enumerate(ridge_result.channels.items())
+    }
+    result = dataclasses.replace(ridge_result, channels=channels)
+    return _save(result, tmp_path_factory.mktemp("geo_model"))
+
+
+@pytest.fixture(scope="session")
+def weibull_model_dir(ridge_result, tmp_path_factory) -> Path:
+    """The ridge fit with one channel on a Weibull adstock, saved as a folder."""
+    from mediamix.models.result import ChannelFit
+
+    names = list(ridge_result.channels)
+    channels = dict(ridge_result.channels)
+    first = channels[names[0]]
+    channels[names[0]] = ChannelFit(
+        adstock={"type": "weibull_pdf", "shape": 1.5, "scale": 3.0, "l_max": 13},
+        saturation=first.saturation,
+        beta=first.beta,
+    )
+    result = dataclasses.replace(ridge_result, channels=channels)
+    return _save(result, tmp_path_factory.mktemp("weibull_model"))

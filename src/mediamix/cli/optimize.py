@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from mediamix.errors import InputError
+from mediamix.optimization.risk import DEFAULT_LEVEL
 from mediamix.optimization.solver import Objective, Plan
 from mediamix.service.optimize import optimize
 
@@ -44,6 +47,25 @@ def plan_table(plan: Plan) -> Table:
     return table
 
 
+def scenario_table(scenarios: Mapping[str, Any]) -> Table:
+    """A rich table of scenarios side by side: spend, response, ROI, change, P(better)."""
+    table = Table(title="scenarios")
+    for col in ("scenario", "spend", "response", "roi", "vs current", "P(better)"):
+        table.add_column(col, justify="left" if col == "scenario" else "right")
+    for name, s in scenarios.items():
+        change = s.get("change_vs_current")
+        prob = s.get("probability_better")
+        table.add_row(
+            name,
+            _fmt(s["total_spend"]),
+            _fmt(s["total_response"]),
+            _fmt(s.get("roi"), 3),
+            "-" if change is None else f"{change:+.1%}",
+            "-" if prob is None else f"{prob:.0%}",
+        )
+    return table
+
+
 def optimize_cmd(
     model: Path | None = typer.Option(None, "--model", help="Fitted model folder."),
     curves: Path | None = typer.Option(None, "--curves", help="CURVES.json response curves."),
@@ -53,8 +75,34 @@ def optimize_cmd(
     constraints: Path | None = typer.Option(None, "--constraints", help="Constraints YAML."),
     out: Path | None = typer.Option(None, "--out", help="Write plan.json here."),
     periods: int | None = typer.Option(None, "--periods", help="Plan length (with --model)."),
+    risk_level: float = typer.Option(
+        DEFAULT_LEVEL,
+        "--risk-level",
+        help="Recommend a plan only if it beats the current mix with this probability "
+        "across the model's draws (models with draws); otherwise a safer plan.",
+    ),
+    no_risk: bool = typer.Option(False, "--no-risk", help="Skip the risk check."),
+    scenarios: Path | None = typer.Option(
+        None,
+        "--scenarios",
+        help="What-if allocations (YAML): compared side by side with the current and "
+        "optimized plans; also adds the efficient frontier.",
+    ),
+    frontier: bool = typer.Option(
+        False, "--frontier", help="Add the efficient frontier (50%-200% of current spend)."
+    ),
+    weekly: bool = typer.Option(
+        False,
+        "--weekly",
+        "--plan-by-week",
+        help="Plan week by week over --periods weeks after the model's window, with "
+        "carry-over from its history (geometric adstock only; with --model).",
+    ),
 ) -> None:
     """Allocate a budget across channels to meet an objective."""
+    if weekly:
+        _weekly(model, curves, budget, objective, constraints, out, periods)
+        return
     response_model = None
     if model is not None:
         from mediamix.service.optimize import model_response
@@ -70,11 +118,66 @@ def optimize_cmd(
         target=target,
         constraints=constraints,
         out=out,
+        risk_level=None if no_risk else risk_level,
+        scenarios=scenarios,
+        frontier=frontier,
     )
     console = Console()
     console.print(plan_table(plan))
     if plan.response_interval is not None:
         lo, hi = plan.response_interval
         console.print(f"90% interval of the response: {lo:,.2f} to {hi:,.2f}")
+    if plan.risk is not None:
+        console.print(f"recommendation: {plan.risk['recommendation']}")
+    for note in plan.notes:
+        console.print(note, markup=False)
+    if plan.scenarios is not None:
+        console.print(scenario_table(plan.scenarios))
+    if plan.frontier is not None:
+        console.print(f"efficient frontier: {len(plan.frontier['points'])} budgets in plan.json")
+    if out is not None:
+        console.print(f"wrote {out}")
+
+
+def _weekly(
+    model: Path | None,
+    curves: Path | None,
+    budget: float,
+    objective: Objective,
+    constraints: Path | None,
+    out: Path | None,
+    periods: int | None,
+) -> None:
+    from mediamix.service.optimize import optimize_weekly
+
+    if model is None or curves is not None:
+        raise InputError.single("--weekly needs --model (and no --curves)", column="--weekly")
+    if objective != Objective.REVENUE:
+        raise InputError.single(
+            "--weekly supports --objective revenue only (not yet the others)",
+            column="--objective",
+        )
+    doc = optimize_weekly(model, budget=budget, periods=periods, constraints=constraints, out=out)
+    names = list(doc["channels"])
+    table = Table(title=f"weekly plan, budget {doc['budget']:,.2f}, {doc['periods']} weeks")
+    for col in ("week", "date", *names, "response"):
+        table.add_column(col, justify="left" if col == "date" else "right")
+    for row in doc["weekly"]:
+        table.add_row(
+            str(row["week"]),
+            row["date"],
+            *(_fmt(row[c]) for c in names),
+            _fmt(row["response"]),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"response in the plan weeks {doc['total_response']:,.2f} (carried over from history "
+        f"{doc['carryover_in']:,.2f}); after the horizon {doc['carryover_out']:,.2f}; "
+        f"historical pattern at this budget {doc['current']['total_response']:,.2f}",
+        markup=False,
+    )
+    for note in doc["notes"]:
+        console.print(note, markup=False)
     if out is not None:
         console.print(f"wrote {out}")

@@ -12,6 +12,23 @@ the response equals the fitted contribution. Because adstock is linear,
 
     response_c(X_c) = beta_c * sum_t sat_c(X_c * a_tc),   a_c = adstock_c(u_c)
     d response_c / d X_c = beta_c * sum_t sat_c'(X_c * a_tc) * a_tc
+
+Uncertainty: when the result carries ROI draws (``draws["roi"]``, shape (S, C):
+the ridge engine's residual bootstrap with transforms held fixed, or a Bayesian
+posterior), draw ``s`` scales each channel's coefficient by
+``roi_sc / roi_c`` (``roi_c`` the point ROI), because with the transforms held the
+contribution is linear in ``beta``::
+
+    response_s(X) = sum_c (roi_sc / roi_c) * response_c(X_c)
+
+with one conservative change for spend above the historical level
+(``X_c > X0_c``): there the draws use ``min(response_c(X_c), response_c(X0_c) X_c / X0_c)``,
+crediting no increasing returns the data never showed. The point response
+(:meth:`FittedResponse.response`, what the optimizer maximizes) is unchanged.
+
+Channels with a zero or undefined point ROI, and non-finite draws, keep the point
+coefficient (scale 1). For a Bayesian posterior whose transforms vary by draw
+this is an approximation: only the coefficient's uncertainty is carried.
 """
 
 from __future__ import annotations
@@ -23,7 +40,10 @@ import numpy as np
 from mediamix.models.result import ChannelFit, FitResult
 from mediamix.transforms.registry import adstock_from_dict, saturation_from_dict
 
-__all__ = ["FittedResponse"]
+__all__ = ["PARETO_FIT_TOLERANCE", "FittedResponse"]
+
+PARETO_FIT_TOLERANCE = 0.05
+"""Pareto-front models within this relative training NRMSE of the best count as draws."""
 
 
 class FittedResponse:
@@ -42,17 +62,30 @@ class FittedResponse:
 
     def __init__(self, result: FitResult, periods: int | None = None) -> None:
         self._setup(result.channels, result.data.spend[0], periods)
+        self._scale = _draw_scale(result)
 
     @classmethod
     def from_parts(
-        cls, channels: Mapping[str, ChannelFit], history: np.ndarray, periods: int | None = None
+        cls,
+        channels: Mapping[str, ChannelFit],
+        history: np.ndarray,
+        periods: int | None = None,
+        draw_scale: np.ndarray | None = None,
     ) -> FittedResponse:
         """A response model from channel fits and a spend history (T, C) directly.
 
         Used to plan with known curves, e.g. the true curves of synthetic data.
+        ``draw_scale`` (S, C), optional, multiplies each channel's coefficient per
+        draw (see the module docstring); without it the model has no draws.
         """
         self = cls.__new__(cls)
         self._setup(channels, np.asarray(history, float), periods)
+        self._scale = None
+        if draw_scale is not None:
+            scale = np.asarray(draw_scale, float)
+            if scale.ndim != 2 or scale.shape[1] != len(self._channels):
+                raise ValueError("draw_scale must have shape (S, C)")
+            self._scale = np.where(np.isfinite(scale), scale, 1.0)
         return self
 
     def _setup(
@@ -110,6 +143,38 @@ class FittedResponse:
         """Total response (...) to plan totals (..., C)."""
         return self.channel_response(spend).sum(axis=-1)
 
+    @property
+    def n_draws(self) -> int:
+        """Number of draws behind :meth:`response_draws` (0 when the fit has none)."""
+        return 0 if self._scale is None else int(self._scale.shape[0])
+
+    @property
+    def draw_scale(self) -> np.ndarray | None:
+        """Per-draw coefficient multipliers (S, C), or None without draws."""
+        return None if self._scale is None else self._scale.copy()
+
+    def response_draws(self, spend: np.ndarray) -> np.ndarray:
+        """Total response under each draw, shape (S, ...), for plan totals (..., C).
+
+        Without draws in the fit, a single draw: the point response, shape (1, ...).
+        Note that :meth:`response` is the point fit, not the mean of the draws (for
+        the ridge bootstrap the two differ only by the bootstrap's bias).
+        """
+        per = self.channel_response(spend)  # (..., C)
+        if self._scale is None:
+            return per.sum(axis=-1)[None]
+        shape = (self._scale.shape[0],) + (1,) * (per.ndim - 1) + (-1,)
+        scale = self._scale.reshape(shape)
+        x = np.asarray(spend, float)
+        base = self.channel_response(self.current)
+        # beyond the historical spend the data say nothing about the curve's shape:
+        # the draws credit no increasing returns there (at most the historical ROI
+        # per extra unit; a concave curve through 0 is already below that line)
+        ratio = np.divide(x, self.current, out=np.ones_like(x), where=self.current > 0)
+        per = np.where(ratio > 1.0, np.minimum(per, base * ratio), per)
+        draws = per[None] * scale
+        return np.asarray(draws.sum(axis=-1))
+
     def gradient(self, spend: np.ndarray) -> np.ndarray:
         """d response / d spend (..., C)."""
         x = np.asarray(spend, float)
@@ -123,3 +188,85 @@ class FittedResponse:
                 terms = np.where(a > 0, np.asarray(sat.derivative(v)) * a, 0.0)
             out[..., c] = self._betas[c] * terms.sum(-1)
         return out
+
+
+def _draw_scale(result: FitResult, n_draws: int = 400, seed: int = 0) -> np.ndarray | None:
+    """Coefficient multipliers per draw and channel (S, C), or None without draws.
+
+    Two sources of uncertainty, combined when both are present:
+
+    * estimation: ``draws["roi"]`` (S, C) (ridge residual bootstrap with the
+      transforms held fixed, or a Bayesian posterior) as ``roi_sc / roi_c``, or
+      ``draws["contribution"]`` the same way when there are no ROI draws;
+    * model selection: the ROI of every model on the search's Pareto front
+      (``info["pareto"][i]["roi"]``, ridge), as ``roi_ic / roi_c``. The bootstrap
+      alone holds the chosen adstock and saturation fixed and is overconfident
+      when they are wrong; models that fit about as well but tell a different
+      story are the larger part of the uncertainty (Robyn's argument for
+      reporting the whole front).
+
+    When both exist, draw ``s`` multiplies a random Pareto model's scale by a
+    random bootstrap draw's scale (seeded, so plans are reproducible).
+    """
+    C = len(result.channels)
+    spend = result.data.spend[0].sum(axis=0)
+    contrib = result.contributions()
+    point = np.divide(contrib, spend, out=np.zeros(C), where=spend > 0)
+    ok = np.abs(point) > 0
+
+    def ratio(roi: np.ndarray) -> np.ndarray:
+        out = np.ones_like(roi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[:, ok] = roi[:, ok] / point[ok]
+        return np.where(np.isfinite(out), out, 1.0)
+
+    sources: list[np.ndarray] = []
+    draws = result.draws.get("roi") if result.draws else None
+    if draws is not None:
+        roi = np.asarray(draws, float)
+        if roi.ndim == 2 and roi.shape[1] == C and roi.shape[0] > 0:
+            sources.append(ratio(roi))
+    elif result.draws and result.draws.get("contribution") is not None:
+        # conversions KPIs carry contribution draws only; the same ratio, per channel
+        cd = np.asarray(result.draws["contribution"], float)
+        if cd.ndim == 2 and cd.shape[1] == C and cd.shape[0] > 0:
+            sources.append(ratio(cd / np.where(spend > 0, spend, np.nan)))
+    front = _pareto_roi(result)
+    if front is not None:
+        sources.append(ratio(front))
+    if not sources:
+        return None
+    if len(sources) == 1:
+        return sources[0]
+    rng = np.random.default_rng(seed)
+    a, b = sources
+    return np.asarray(a[rng.integers(len(a), size=n_draws)] * b[rng.integers(len(b), size=n_draws)])
+
+
+def _pareto_roi(result: FitResult, tolerance: float = PARETO_FIT_TOLERANCE) -> np.ndarray | None:
+    """ROI per Pareto-front model (K, C) from ``info["pareto"]``, when there are >= 2.
+
+    Only the models that fit about as well as the best one on the front (training
+    NRMSE within ``tolerance``, relative) count: they are the alternatives the
+    data cannot rule out. Models kept on the front for a low DECOMP.RSSD but
+    fitting clearly worse are not.
+    """
+    rows = result.info.get("pareto") if result.info else None
+    if not isinstance(rows, list) or len(rows) < 2:
+        return None
+    if not all(isinstance(r, Mapping) for r in rows):
+        return None
+    fit = [r.get("nrmse_train") for r in rows]
+    if all(isinstance(v, int | float) and np.isfinite(v) for v in fit):
+        best = min(float(v) for v in fit)  # type: ignore[arg-type]
+        rows = [r for r, v in zip(rows, fit, strict=True) if float(v) <= best * (1 + tolerance)]  # type: ignore[arg-type]
+    if len(rows) < 2:
+        return None
+    names = list(result.channels)
+    out = []
+    for row in rows:
+        roi = row.get("roi") if isinstance(row, Mapping) else None
+        if not isinstance(roi, Mapping):
+            return None
+        out.append([np.nan if roi.get(c) is None else float(roi[c]) for c in names])
+    return np.asarray(out, float)

@@ -2,7 +2,9 @@
 
 Public entry points: :func:`optimize_budget` (single period),
 :func:`optimize_multiperiod` (weekly plans with carry-over), :func:`compare_allocations`
-and :func:`efficient_frontier` (scenarios), and the :class:`ResponseModel` protocol that
+and :func:`efficient_frontier` (scenarios), :func:`risk_adjusted_plan` (plans that
+are safe under the model's uncertainty), :func:`reach_pareto_front` (revenue, ROI and
+reach), and the :class:`ResponseModel` protocol that
 models implement to be optimized.
 """
 
@@ -19,6 +21,12 @@ from mediamix.optimization.multiperiod import (
     evaluate_multiperiod,
     optimize_multiperiod,
 )
+from mediamix.optimization.reach import (
+    ReachCurve,
+    ReachResponse,
+    fit_reach_curve,
+    reach_pareto_front,
+)
 from mediamix.optimization.response import (
     CurvesResponse,
     DrawsResponse,
@@ -28,6 +36,7 @@ from mediamix.optimization.response import (
     curves_from_dict,
     read_curves,
 )
+from mediamix.optimization.risk import RiskAssessment, assess_change, risk_adjusted_plan
 from mediamix.optimization.scenarios import compare_allocations, efficient_frontier
 from mediamix.optimization.solver import (
     ChannelAllocation,
@@ -48,19 +57,26 @@ __all__ = [
     "Objective",
     "Plan",
     "PosteriorResponseModel",
+    "ReachCurve",
+    "ReachResponse",
     "ResponseModel",
+    "RiskAssessment",
     "SeparableResponseModel",
     "SpendLimits",
     "allocate",
+    "assess_change",
     "compare_allocations",
     "constraints_from_dict",
     "curves_from_dict",
     "efficient_frontier",
     "evaluate_allocation",
     "evaluate_multiperiod",
+    "fit_reach_curve",
     "optimize_budget",
     "optimize_multiperiod",
+    "reach_pareto_front",
     "read_constraints",
     "read_curves",
     "resolve_constraints",
+    "risk_adjusted_plan",
 ]

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,7 @@ __all__ = [
     "MultiPeriodModel",
     "MultiPeriodPlan",
     "evaluate_multiperiod",
+    "multiperiod_from_transforms",
     "optimize_multiperiod",
 ]
 
@@ -449,5 +450,85 @@ def multiperiod_model(
         tuple(saturation),
         np.asarray(decay, dtype=float),
         max_lag=max_lag,
+        normalize=normalize,
+    )
+
+
+def multiperiod_from_transforms(
+    channels: Sequence[str],
+    beta: Sequence[float],
+    adstock: Sequence[Mapping[str, Any]],
+    saturation: Sequence[Mapping[str, Any]],
+) -> MultiPeriodModel:
+    """A :class:`MultiPeriodModel` from a fitted model's transforms (registry dicts).
+
+    Supported adstocks: ``geometric`` (Robyn's infinite recursion
+    ``y_t = x_t + alpha y_{t-1}``: weights ``alpha**l``, not normalized, lags until
+    ``alpha**l < 1e-6``) for every channel, or ``geometric_window`` (PyMC-Marketing,
+    ``l_max`` lags, optionally normalized) with the same ``l_max`` and
+    ``normalize`` for every channel. Saturations: ``hill`` and ``logistic``.
+
+    Raises
+    ------
+    InputError
+        Any other adstock or saturation, naming the channel (not supported yet).
+
+    Examples
+    --------
+    >>> m = multiperiod_from_transforms(["tv"], [10.0], [{"type": "geometric", "alpha": 0.5}],
+    ...     [{"type": "hill", "half_saturation": 4.0, "slope": 1.0}])
+    >>> m.weights()[0, :3].tolist()
+    [1.0, 0.5, 0.25]
+    """
+    from mediamix.errors import InputError
+
+    problems: list[str] = []
+    decay: list[float] = []
+    kinds: set[tuple[str, int | None, bool]] = set()
+    for name, ad in zip(channels, adstock, strict=True):
+        kind = str(ad.get("type"))
+        if kind == "geometric":
+            decay.append(float(ad["alpha"]))
+            kinds.add(("geometric", None, False))
+        elif kind == "geometric_window":
+            decay.append(float(ad["alpha"]))
+            kinds.add(
+                ("geometric_window", int(ad.get("l_max", 12)), bool(ad.get("normalize", False)))
+            )
+        else:
+            decay.append(0.0)
+            problems.append(f"channel '{name}' has a '{kind}' adstock")
+    sats: list[HillSaturation | LogisticSaturation] = []
+    for name, sat in zip(channels, saturation, strict=True):
+        kind = str(sat.get("type"))
+        if kind == "hill":
+            sats.append(
+                HillSaturation(
+                    type="hill",
+                    half_saturation=float(sat["half_saturation"]),
+                    slope=float(sat["slope"]),
+                )
+            )
+        elif kind == "logistic":
+            sats.append(LogisticSaturation(type="logistic", lam=float(sat["lam"])))
+        else:
+            problems.append(f"channel '{name}' has a '{kind}' saturation")
+    if problems:
+        raise InputError.single(
+            "weekly plans support geometric adstock (geometric, geometric_window) with "
+            "hill or logistic saturation only, not yet other transforms: " + "; ".join(problems)
+        )
+    if len(kinds) > 1:
+        raise InputError.single(
+            "weekly plans need one geometric adstock form for all channels (the same "
+            f"family, l_max and normalize); the model mixes {sorted(map(str, kinds))}"
+        )
+    (family, l_max, normalize) = kinds.pop() if kinds else ("geometric", None, False)
+    return MultiPeriodModel(
+        tuple(channels),
+        np.asarray(beta, dtype=float),
+        tuple(sats),
+        np.asarray(decay, dtype=float),
+        max_lag=None if family == "geometric" else int(l_max or 1) - 1,
         normalize=normalize,
     )

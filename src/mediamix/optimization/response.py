@@ -97,7 +97,9 @@ class SeparableResponseModel(ResponseModel, Protocol):
 class PosteriorResponseModel(ResponseModel, Protocol):
     """A response model with posterior draws.
 
-    ``response`` must equal ``response_draws(spend).mean(axis=0)``.
+    ``response`` is the posterior mean ``response_draws(spend).mean(axis=0)`` or
+    (fitted ridge models, :class:`mediamix.models.response.FittedResponse`) the
+    point fit, with the draws describing the uncertainty around it.
     """
 
     def response_draws(self, spend: np.ndarray) -> np.ndarray:

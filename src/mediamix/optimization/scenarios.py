@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,15 @@ from mediamix.optimization.constraints import Constraints, SpendLimits, resolve_
 from mediamix.optimization.response import ResponseModel
 from mediamix.optimization.solver import Plan, allocate, evaluate_allocation
 
-__all__ = ["Frontier", "ScenarioComparison", "compare_allocations", "efficient_frontier"]
+__all__ = [
+    "Frontier",
+    "ScenarioComparison",
+    "compare_allocations",
+    "efficient_frontier",
+    "frontier_block",
+    "read_scenarios",
+    "scenario_block",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -143,3 +152,125 @@ def efficient_frontier(
     elif len(table):
         table.insert(4, "marginal_roi", np.nan)
     return Frontier(table=table)
+
+
+# --------------------------------------------------------------------------- what-if files
+
+
+def read_scenarios(path: Path | str, channels: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Read a what-if YAML: named allocations (totals over the plan, currency).
+
+    The layout is::
+
+        scenarios:                 # optional wrapper
+          more_search: {tv: 30000, search: 70000}
+          tv_heavy: {tv: 80000, search: 20000}
+
+    Every allocation names every channel of the model, each with a spend ``>= 0``.
+
+    Raises
+    ------
+    InputError
+        Unreadable or invalid YAML, unknown or missing channels, bad numbers; the
+        message names the file and the scenario key.
+    """
+    import yaml
+
+    from mediamix.errors import InputError
+
+    path = Path(path)
+    file = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise InputError.single(
+            f"cannot read the scenarios file: {err.strerror}", file=file
+        ) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError.single(
+            f"not valid YAML: {err}", file=file, row=mark.line + 1 if mark is not None else None
+        ) from None
+    if isinstance(data, dict) and set(data) == {"scenarios"}:
+        data = data["scenarios"]
+    if not isinstance(data, dict) or not data:
+        raise InputError.single("expected a mapping of scenario name -> allocation", file=file)
+    out: dict[str, dict[str, float]] = {}
+    reserved = {"current", "optimized", "recommended"}
+    for name, alloc in data.items():
+        key = f"scenarios.{name}"
+        if str(name) in reserved:
+            raise InputError.single(f"scenario name '{name}' is reserved", file=file, column=key)
+        if not isinstance(alloc, dict):
+            raise InputError.single("expected a mapping channel -> spend", file=file, column=key)
+        unknown = [str(c) for c in alloc if str(c) not in channels]
+        missing = [c for c in channels if c not in alloc]
+        if unknown or missing:
+            raise InputError.single(
+                f"channels do not match the model: unknown {unknown}, missing {missing}",
+                file=file,
+                column=key,
+            )
+        spend: dict[str, float] = {}
+        for c in channels:
+            v = alloc[c]
+            if isinstance(v, bool) or not isinstance(v, int | float) or not np.isfinite(v) or v < 0:
+                raise InputError.single(
+                    f"spend must be a number >= 0, got {v!r}", file=file, column=f"{key}.{c}"
+                )
+            spend[c] = float(v)
+        out[str(name)] = spend
+    return out
+
+
+def scenario_block(
+    model: ResponseModel,
+    allocations: Mapping[str, Mapping[str, float] | Plan],
+    baseline: str = "current",
+) -> dict[str, Any]:
+    """JSON-ready side-by-side comparison for ``plan.json`` (``scenarios``).
+
+    Per scenario: ``total_spend``, ``total_response``, ``roi``, ``change_vs_current``
+    (relative change of the response against the ``baseline`` scenario) and the
+    channels (spend, response, ROI, marginal ROI). With a
+    :class:`~mediamix.optimization.response.PosteriorResponseModel`, also
+    ``probability_better``: the share of draws in which the scenario's response
+    beats the baseline's.
+    """
+    from mediamix.optimization.response import PosteriorResponseModel
+
+    cmp = compare_allocations(model, allocations)
+    base = cmp.plans.get(baseline)
+    draws_ok = isinstance(model, PosteriorResponseModel) and getattr(model, "n_draws", 1) > 0
+    out: dict[str, Any] = {}
+    for name, plan in cmp.plans.items():
+        entry: dict[str, Any] = {
+            "total_spend": plan.total_spend,
+            "total_response": plan.total_response,
+            "roi": plan.roi,
+            "change_vs_current": (
+                (plan.total_response - base.total_response) / abs(base.total_response)
+                if base is not None and base.total_response
+                else None
+            ),
+            "channels": {k: v.to_dict() for k, v in plan.channels.items()},
+        }
+        if draws_ok and base is not None and name != baseline:
+            assert isinstance(model, PosteriorResponseModel)
+            d = np.asarray(model.response_draws(np.vstack([base.spend, plan.spend])), dtype=float)
+            entry["probability_better"] = float(np.mean(d[:, 1] > d[:, 0]))
+        out[name] = entry
+    return out
+
+
+def frontier_block(frontier: Frontier) -> dict[str, Any]:
+    """JSON-ready frontier (NaN -> null) for ``plan.json`` (``frontier``)."""
+    points = []
+    for row in frontier.table.to_dict(orient="records"):
+        points.append(
+            {
+                str(k): (None if isinstance(v, float) and not np.isfinite(v) else v)
+                for k, v in row.items()
+            }
+        )
+    return {"points": points}

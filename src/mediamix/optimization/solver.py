@@ -122,7 +122,10 @@ class Plan:
     ``budget`` is the plan's total spend (for the target objectives, the budget
     found); ``max_budget`` the budget ``B`` given. ``response_interval`` is the
     90% interval of the plan's total response over posterior draws, when the
-    model has draws.
+    model has draws. ``risk`` (see :mod:`mediamix.optimization.risk`) compares the
+    plan with the current allocation across the draws, and ``notes`` say in plain
+    words what the plan recommends and why. ``scenarios`` and ``frontier`` (see
+    :mod:`mediamix.optimization.scenarios`) are filled in on request.
     """
 
     objective: str
@@ -135,6 +138,10 @@ class Plan:
     response_interval: tuple[float, float] | None = None
     method: str = ""
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    risk: Mapping[str, Any] | None = None
+    notes: tuple[str, ...] = ()
+    scenarios: Mapping[str, Any] | None = None
+    frontier: Mapping[str, Any] | None = None
 
     @property
     def spend(self) -> np.ndarray:
@@ -168,6 +175,10 @@ class Plan:
                 list(self.response_interval) if self.response_interval is not None else None
             ),
             "method": self.method,
+            **({"risk": dict(self.risk)} if self.risk is not None else {}),
+            **({"notes": list(self.notes)} if self.notes else {}),
+            **({"scenarios": dict(self.scenarios)} if self.scenarios is not None else {}),
+            **({"frontier": dict(self.frontier)} if self.frontier is not None else {}),
         }
 
 
@@ -222,7 +233,7 @@ def evaluate_allocation(
         for i, name in enumerate(model.channels)
     }
     interval = None
-    if isinstance(model, PosteriorResponseModel):
+    if isinstance(model, PosteriorResponseModel) and getattr(model, "n_draws", 1) > 0:
         draws = np.asarray(model.response_draws(x), dtype=float)
         interval = (float(np.quantile(draws, 0.05)), float(np.quantile(draws, 0.95)))
     total = float(np.sum(x)) if budget is None else float(budget)

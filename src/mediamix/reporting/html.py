@@ -104,7 +104,36 @@ def report_figures(
         ax.set_title("Budget split: current vs recommended")
         ax.legend()
         figures["budget"] = fig
+        points = (plan.get("frontier") or {}).get("points") or []
+        if len(points) >= 2:
+            figures["frontier"] = _frontier_figure(plan, points)
     return figures
+
+
+def _frontier_figure(plan: Mapping[str, Any], points: Sequence[Mapping[str, Any]]) -> Any:
+    """Best response per total budget, with the plan's scenarios marked."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    budgets = [float(p["budget"]) for p in points]
+    responses = [float(p["response"]) for p in points]
+    ax.plot(budgets, responses, color="#4C72B0", lw=1.8, marker="o", ms=3, label="frontier")
+    markers = ["s", "D", "^", "v", "P", "X", "*"]
+    for i, (name, sc) in enumerate((plan.get("scenarios") or {}).items()):
+        ax.scatter(
+            [sc["total_spend"]],
+            [sc["total_response"]],
+            marker=markers[i % len(markers)],
+            s=45,
+            zorder=3,
+            color=_PALETTE[(i + 1) % len(_PALETTE)],
+            label=name,
+        )
+    ax.set_xlabel("total budget")
+    ax.set_ylabel("expected response")
+    ax.set_title("Efficient frontier: best response for each budget (50%-200% of current)")
+    ax.legend(fontsize=8)
+    return fig
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -123,6 +152,54 @@ def _fmt(value: Any) -> str:
             return f"{value:,.0f}"
         return f"{value:.3g}"
     return str(value)
+
+
+def _pct(value: Any, signed: bool = True) -> str | None:
+    if value is None:
+        return None
+    return f"{value:+.1%}" if signed else f"{value:.0%}"
+
+
+def _plan_extras(plan: Mapping[str, Any], figures: Mapping[str, str]) -> list[str]:
+    """Risk notes, scenario table and frontier chart, for plans that carry them."""
+    parts: list[str] = []
+    notes = plan.get("notes") or []
+    if notes:
+        parts.append(
+            "<h3>What the plan recommends</h3><ul>"
+            + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
+            + "</ul>"
+        )
+    scenarios = plan.get("scenarios") or {}
+    if scenarios:
+        rows = [
+            [
+                name,
+                sc.get("total_spend"),
+                sc.get("total_response"),
+                sc.get("roi"),
+                _pct(sc.get("change_vs_current")),
+                _pct(sc.get("probability_better"), signed=False),
+            ]
+            for name, sc in scenarios.items()
+        ]
+        parts += [
+            "<h2>Scenarios</h2>",
+            _table(
+                ["scenario", "spend", "expected response", "ROI", "vs current", "P(better)"],
+                rows,
+            ),
+        ]
+        channels = list(next(iter(scenarios.values()))["channels"])
+        parts.append(
+            _table(
+                ["channel", *scenarios],
+                [[c, *(sc["channels"][c]["spend"] for sc in scenarios.values())] for c in channels],
+            )
+        )
+    if "frontier" in figures:
+        parts += ["<h2>Efficient frontier</h2>", figures["frontier"]]
+    return parts
 
 
 def model_report_html(
@@ -204,6 +281,8 @@ def model_report_html(
                 plan_rows,
             ),
         ]
+    if plan is not None:
+        parts += _plan_extras(plan, figures)
     warnings = summary.get("warnings") or []
     if warnings:
         parts.append(

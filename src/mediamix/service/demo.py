@@ -44,6 +44,7 @@ def run_demo(
     """
     from mediamix.data.synthetic import true_plan_response
     from mediamix.models.response import FittedResponse
+    from mediamix.optimization.risk import risk_adjusted_plan
     from mediamix.optimization.solver import optimize_budget
 
     def say(message: str) -> None:
@@ -67,12 +68,14 @@ def run_demo(
     response = FittedResponse(result)
     current = dict(zip(response.channels, response.current.tolist(), strict=True))
     budget = float(sum(current.values()))
-    plan = optimize_budget(
+    optimized = optimize_budget(
         response,
         budget,
         current_spend=current,
         bounds={c: (0.5 * v, 2.0 * v) for c, v in current.items()},
     )
+    # recommend only what the model's own uncertainty supports (see optimization.risk)
+    plan = risk_adjusted_plan(response, optimized, current)
     plan_dict = plan.to_dict()
     atomic_write_json(out / "plan.json", plan_dict)
 
