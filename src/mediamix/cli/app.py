@@ -345,6 +345,7 @@ def _register_commands() -> None:
     from mediamix.cli.ingest import ingest_app
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
+    from mediamix.cli.reach import reach_fit_cmd
     from mediamix.cli.transform import transform_cmd
 
     app.command("optimize")(optimize_cmd)
@@ -352,6 +353,7 @@ def _register_commands() -> None:
     app.add_typer(ingest_app, name="ingest")
     app.command("transform")(transform_cmd)
     app.add_typer(pipeline_app, name="pipeline")
+    app.command("reach-fit")(reach_fit_cmd)
 
 
 _register_commands()

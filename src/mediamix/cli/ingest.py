@@ -1,7 +1,11 @@
 """``mediamix ingest``: load data into the warehouse (registered on the main app by the lead).
 
 Sub-commands: ``csv`` (a CSV or Parquet file, wide with ``--spec`` or in the
-unified long layout) and ``synthetic``. The warehouse lives in ``MEDIAMIX_HOME``.
+unified long layout), ``synthetic``, ``google-ads`` and ``meta`` (the ad platforms,
+through their official client libraries; credentials from the libraries' own
+config files or environment variables), ``kaggle`` and ``huggingface`` (public
+datasets, served from a local copy under ``$MEDIAMIX_HOME/datasets``). The
+warehouse lives in ``MEDIAMIX_HOME``.
 """
 
 from __future__ import annotations
@@ -102,6 +106,89 @@ def ingest_synthetic_cmd(
     _print_load(outcome.load)
 
 
+def _print_source(outcome: object) -> None:
+    from mediamix.service.ingest import SourceOutcome
+
+    assert isinstance(outcome, SourceOutcome)
+    for name, why in outcome.skipped:
+        _err.print(f"skipped {name}: {why}", markup=False)
+    _out.print(f"served by {outcome.served_by}", markup=False)
+    _print_load(outcome.load)
+
+
+def _period(start: str, end: str | None) -> tuple[dt.date, dt.date]:
+    first = _date(start, "--start")
+    assert first is not None
+    last = _date(end, "--end") or dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    return first, last
+
+
+@ingest_app.command("google-ads")
+def ingest_google_ads_cmd(
+    customer_id: Annotated[str, typer.Option(help="Customer id, e.g. 123-456-7890.")],
+    start: Annotated[str, typer.Option(help="First day (ISO date).")],
+    end: Annotated[
+        str | None, typer.Option(help="Last day (ISO date; default yesterday, UTC).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="google-ads.yaml; default GOOGLE_ADS_* variables or ~/google-ads.yaml."),
+    ] = None,
+    repull_days: Annotated[
+        int, typer.Option(min=0, max=90, help="Days before --start fetched again.")
+    ] = 3,
+) -> None:
+    """Load daily campaign spend and conversions of a Google Ads customer (GAQL)."""
+    from mediamix.service.ingest import ingest_google_ads
+
+    settings = load_settings()
+    first, last = _period(start, end)
+    outcome = ingest_google_ads(
+        settings.home, customer_id, first, last, config=config, repull_days=repull_days
+    )
+    _print_source(outcome)
+
+
+@ingest_app.command("meta")
+def ingest_meta_cmd(
+    account_id: Annotated[str, typer.Option(help="Ad account id, e.g. act_1234.")],
+    start: Annotated[str, typer.Option(help="First day (ISO date).")],
+    end: Annotated[
+        str | None, typer.Option(help="Last day (ISO date; default yesterday, UTC).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="JSON file with access_token; default META_ACCESS_TOKEN."),
+    ] = None,
+    repull_days: Annotated[
+        int, typer.Option(min=0, max=90, help="Days before --start fetched again.")
+    ] = 3,
+    conversion_actions: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated action types counted as conversions, first present wins "
+            "(default omni_purchase,purchase,offsite_conversion.fb_pixel_purchase)."
+        ),
+    ] = None,
+) -> None:
+    """Load daily campaign insights of a Meta ad account (spend, actions as conversions)."""
+    from mediamix.service.ingest import ingest_meta
+
+    settings = load_settings()
+    first, last = _period(start, end)
+    actions = conversion_actions.split(",") if conversion_actions is not None else None
+    outcome = ingest_meta(
+        settings.home,
+        account_id,
+        first,
+        last,
+        config=config,
+        repull_days=repull_days,
+        conversion_actions=actions,
+    )
+    _print_source(outcome)
+
+
 def _dataset_cmd(provider: str) -> None:
     """Register ``ingest kaggle`` / ``ingest huggingface`` (same options)."""
 
@@ -114,6 +201,14 @@ def _dataset_cmd(provider: str) -> None:
         fallback_synthetic: Annotated[
             bool, typer.Option(help="Load synthetic data when there is no local copy.")
         ] = False,
+        download: Annotated[
+            bool,
+            typer.Option(
+                help="Download a missing copy with the provider's client "
+                "(its own credentials/config)."
+            ),
+        ] = False,
+        split: Annotated[str, typer.Option(help="Hugging Face split.")] = "train",
     ) -> None:
         from mediamix.service.ingest import ingest_dataset
 
@@ -127,15 +222,14 @@ def _dataset_cmd(provider: str) -> None:
             start=_date(start, "--start"),
             end=_date(end, "--end"),
             fallback_synthetic=fallback_synthetic,
+            download=download,
+            split=split,
         )
-        for name, why in outcome.skipped:
-            _err.print(f"skipped {name}: {why}", markup=False)
-        _out.print(f"served by {outcome.served_by}", markup=False)
-        _print_load(outcome.load)
+        _print_source(outcome)
 
     command.__doc__ = (
         f"Load a {provider} dataset from its local copy in "
-        f"$MEDIAMIX_HOME/datasets/{provider}/<owner>__<name>/ (offline; no download)."
+        f"$MEDIAMIX_HOME/datasets/{provider}/<owner>__<name>/ (offline unless --download)."
     )
     ingest_app.command(provider)(command)
 

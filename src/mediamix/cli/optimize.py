@@ -91,6 +91,12 @@ def optimize_cmd(
     frontier: bool = typer.Option(
         False, "--frontier", help="Add the efficient frontier (50%-200% of current spend)."
     ),
+    reach: Path | None = typer.Option(
+        None,
+        "--reach",
+        help="reach.json (from mediamix reach-fit): with --objective reach, maximize "
+        "weekly people reached.",
+    ),
     weekly: bool = typer.Option(
         False,
         "--weekly",
@@ -104,12 +110,23 @@ def optimize_cmd(
         _weekly(model, curves, budget, objective, constraints, out, periods)
         return
     response_model = None
-    if model is not None:
+    if objective == Objective.REACH or reach is not None:
+        if reach is None or model is not None or curves is not None:
+            raise InputError.single(
+                "--objective reach takes --reach reach.json (and neither --model nor --curves)",
+                column="--reach",
+            )
+        if objective != Objective.REACH:
+            raise InputError.single("--reach goes with --objective reach", column="--objective")
+        from mediamix.service.optimize import reach_response
+
+        response_model = reach_response(reach, periods)
+    elif model is not None:
         from mediamix.service.optimize import model_response
 
         response_model = model_response(model, periods)
     elif periods is not None:
-        raise InputError.single("--periods applies to --model only", column="--periods")
+        raise InputError.single("--periods applies to --model or --reach only", column="--periods")
     plan = optimize(
         curves=curves,
         response_model=response_model,

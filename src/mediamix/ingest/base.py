@@ -35,6 +35,7 @@ __all__ = [
     "Source",
     "SourceBatch",
     "SourceUnavailableError",
+    "TransientError",
     "redact",
 ]
 
@@ -53,6 +54,10 @@ class RateLimitedError(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TransientError(RateLimitedError):
+    """A transient server failure (HTTP 5xx, gRPC INTERNAL/UNAVAILABLE): retried like a rate limit."""
 
 
 _SECRET = re.compile(
@@ -134,6 +139,8 @@ class Source(Protocol):
 class Retry:
     """Exponential backoff on rate limits: waits ``base * factor**k`` (capped), then gives up.
 
+    Transient server errors (:class:`TransientError`) are retried the same way.
+
     ``sleep`` is injectable so tests do not wait.
     """
 
@@ -150,14 +157,15 @@ class Retry:
                 return fn()
             except RateLimitedError as exc:
                 if attempt == self.attempts - 1:
+                    kind = "failing" if isinstance(exc, TransientError) else "rate limited"
                     raise SourceUnavailableError(
-                        f"{what}: still rate limited after {self.attempts} attempts "
-                        f"({redact(str(exc))})"
+                        f"{what}: still {kind} after {self.attempts} attempts ({redact(str(exc))})"
                     ) from None
                 wait = min(self.cap, self.base * self.factor**attempt)
                 if exc.retry_after is not None:
                     wait = max(wait, min(self.cap, exc.retry_after))
-                log.info("%s: rate limited, retrying in %.1f s (%s)", what, wait, redact(str(exc)))
+                kind = "transient error" if isinstance(exc, TransientError) else "rate limited"
+                log.info("%s: %s, retrying in %.1f s (%s)", what, kind, wait, redact(str(exc)))
                 self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -2,8 +2,8 @@
 
 The query (one row per campaign and day)::
 
-    SELECT segments.date, customer.id, customer.currency_code, campaign.id,
-           campaign.name, campaign.advertising_channel_type, metrics.cost_micros,
+    SELECT segments.date, customer.id, customer.currency_code, customer.time_zone,
+           campaign.id, campaign.name, campaign.advertising_channel_type, metrics.cost_micros,
            metrics.impressions, metrics.clicks, metrics.conversions,
            metrics.conversions_value
     FROM campaign
@@ -11,15 +11,17 @@ The query (one row per campaign and day)::
 
 Rows arrive as the REST/JSON form of ``GoogleAdsService.Search`` (camelCase keys,
 64-bit integers as strings), page by page following ``nextPageToken``. Spend is
-``cost_micros / 1e6`` in the account currency. ``RESOURCE_EXHAUSTED`` is retried
-with exponential backoff. Conversions are restated for days after the click, so
+``cost_micros / 1e6`` in the account currency (``customer.currency_code``, kept
+per row); ``segments.date`` is a day in the account time zone
+(``customer.time_zone``, named in the batch origin). ``RESOURCE_EXHAUSTED`` and
+transient server errors are retried with exponential backoff. Conversions are restated for days after the click, so
 each fetch re-pulls a trailing window (``repull_days``) before the requested start;
 the warehouse upsert replaces those days instead of duplicating them.
 
 The transport is a small protocol (:class:`GoogleAdsTransport`) so the source can
-be tested against recorded payloads; no test touches the network. The official
-``google-ads`` client is not a dependency of mediamix: a caller wraps it (or any
-HTTP client) in a transport.
+be tested against recorded payloads; no test touches the network. The transport
+over the official ``google-ads`` client (the ``connectors`` extra) is
+:class:`mediamix.ingest.google_ads_client.GoogleAdsClientTransport`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ __all__ = ["GAQL", "GoogleAdsSource", "GoogleAdsTransport"]
 log = logging.getLogger(__name__)
 
 GAQL = (
-    "SELECT segments.date, customer.id, customer.currency_code, campaign.id, campaign.name, "
+    "SELECT segments.date, customer.id, customer.currency_code, customer.time_zone, "
+    "campaign.id, campaign.name, "
     "campaign.advertising_channel_type, metrics.cost_micros, metrics.impressions, "
     "metrics.clicks, metrics.conversions, metrics.conversions_value "
     "FROM campaign WHERE segments.date BETWEEN '{start}' AND '{end}'"
@@ -63,7 +66,8 @@ class GoogleAdsTransport(Protocol):
     """One page of ``GoogleAdsService.Search``.
 
     Returns the JSON page (``results``, optional ``nextPageToken``); raises
-    :class:`~mediamix.ingest.base.RateLimitedError` on ``RESOURCE_EXHAUSTED`` and
+    :class:`~mediamix.ingest.base.RateLimitedError` on ``RESOURCE_EXHAUSTED``,
+    :class:`~mediamix.ingest.base.TransientError` on transient server errors and
     :class:`~mediamix.ingest.base.SourceUnavailableError` (or ``OSError``) when the API
     cannot be reached or refuses the credentials.
     """
@@ -120,6 +124,7 @@ class GoogleAdsSource:
         start = request.start - dt.timedelta(days=self.repull_days)
         query = GAQL.format(start=start.isoformat(), end=request.end.isoformat())
         rows: list[dict[str, Any]] = []
+        zones: set[str] = set()
         token: str | None = None
         pages = 0
         while True:
@@ -129,7 +134,17 @@ class GoogleAdsSource:
                 functools.partial(transport.search, self.account, query, page_token),
             )
             pages += 1
-            rows.extend(self._row(r) for r in page.get("results", []))
+            results = page.get("results", [])
+            if not isinstance(results, list):
+                raise SourceUnavailableError(
+                    f"google_ads customer {self.account}: malformed page "
+                    f"('results' is {type(results).__name__}, not a list)"
+                )
+            for result in results:
+                rows.append(self._row(result))
+                zone = (result.get("customer") or {}).get("timeZone")
+                if zone:
+                    zones.add(str(zone))
             token = page.get("nextPageToken") or None
             if token is None:
                 break
@@ -164,10 +179,19 @@ class GoogleAdsSource:
             media=media,
             period_start=start,
             period_end=request.end,
-            origin=f"google_ads customer {self.account}",
+            origin=f"google_ads customer {self.account}"
+            + (f" (time zone {', '.join(sorted(zones))})" if zones else ""),
         )
 
     def _row(self, result: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return self._parse(result)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise SourceUnavailableError(
+                f"google_ads customer {self.account}: malformed result row ({exc})"
+            ) from None
+
+    def _parse(self, result: Mapping[str, Any]) -> dict[str, Any]:
         segments = result.get("segments", {})
         customer = result.get("customer", {})
         campaign = result.get("campaign", {})

@@ -6,7 +6,9 @@ period, fields ``date_start, campaign_id, campaign_name, spend, impressions,
 clicks, actions, action_values, account_currency``. Pages follow the cursor
 ``paging.cursors.after`` while ``paging.next`` is present. Error codes 4, 17 and
 613 (and 80004, the ads-insights throttle) are rate limits: retried with
-exponential backoff.
+exponential backoff, waiting at least what the usage headers say when the
+transport read them. Transient errors (``is_transient``, codes 1 and 2, HTTP 5xx)
+are retried the same way; any other error skips the source with its code.
 
 ``spend`` arrives as a decimal string in the account currency. Conversions are
 read from ``actions`` and their value from ``action_values``: the first action
@@ -14,8 +16,10 @@ type of ``conversion_actions`` that a row has is used (Meta reports one purchase
 under several overlapping action types, so summing them would double count).
 
 The transport is a small protocol (:class:`MetaTransport`), so tests use recorded
-payloads and nothing touches the network; ``facebook-business`` is not a
-dependency of mediamix. The access token stays in the transport, out of logs.
+payloads and nothing touches the network. The transport over the
+``facebook-business`` SDK (the ``connectors`` extra) is
+:class:`mediamix.ingest.meta_client.MetaSdkTransport`. The access token stays in
+the transport, out of logs.
 """
 
 from __future__ import annotations
@@ -36,13 +40,23 @@ from mediamix.ingest.base import (
     Retry,
     SourceBatch,
     SourceUnavailableError,
+    TransientError,
 )
 
-__all__ = ["RATE_LIMIT_CODES", "MetaApiError", "MetaSource", "MetaTransport"]
+__all__ = [
+    "DEFAULT_CONVERSIONS",
+    "RATE_LIMIT_CODES",
+    "TRANSIENT_CODES",
+    "MetaApiError",
+    "MetaSource",
+    "MetaTransport",
+]
 
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_CODES = frozenset({4, 17, 613, 80004})
+#: "An unknown error occurred" and "Service temporarily unavailable": worth a retry
+TRANSIENT_CODES = frozenset({1, 2})
 FIELDS = (
     "date_start,campaign_id,campaign_name,spend,impressions,clicks,actions,action_values,"
     "account_currency"
@@ -53,9 +67,18 @@ DEFAULT_CONVERSIONS = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel
 class MetaApiError(Exception):
     """An error object of the Graph API (``{"error": {"code": ..., "message": ...}}``)."""
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"Meta API error {code}: {message}")
         self.code = code
+        self.transient = transient
+        self.retry_after = retry_after
 
 
 class MetaTransport(Protocol):
@@ -138,7 +161,17 @@ class MetaSource:
                 functools.partial(self._get, transport, path, page_params),
             )
             pages += 1
-            rows.extend(self._row(r) for r in body.get("data", []))
+            for item in body.get("data", []):
+                if not isinstance(item, Mapping):
+                    raise SourceUnavailableError(
+                        f"meta account {self.account}: malformed insights row {item!r:.80}"
+                    )
+                try:
+                    rows.append(self._row(item))
+                except (AttributeError, TypeError, ValueError) as exc:
+                    raise SourceUnavailableError(
+                        f"meta account {self.account}: malformed insights row ({exc})"
+                    ) from None
             paging = body.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")
             if not paging.get("next") or not after:
@@ -184,15 +217,25 @@ class MetaSource:
             body = transport.get(path, params)
         except MetaApiError as exc:
             if exc.code in RATE_LIMIT_CODES:
-                raise RateLimitedError(str(exc)) from None
+                raise RateLimitedError(str(exc), retry_after=exc.retry_after) from None
+            if exc.transient or exc.code in TRANSIENT_CODES:
+                raise TransientError(str(exc), retry_after=exc.retry_after) from None
             raise SourceUnavailableError(str(exc)) from None
+        if not isinstance(body, Mapping):
+            raise SourceUnavailableError(
+                f"Meta API: malformed response (a {type(body).__name__}, not a JSON object)"
+            )
         error = body.get("error")
         if isinstance(error, Mapping):
             code = int(error.get("code", 0))
             message = str(error.get("message", ""))
             if code in RATE_LIMIT_CODES:
                 raise RateLimitedError(f"Meta API error {code}: {message}")
+            if error.get("is_transient") or code in TRANSIENT_CODES:
+                raise TransientError(f"Meta API error {code}: {message}")
             raise SourceUnavailableError(f"Meta API error {code}: {message}")
+        if not isinstance(body.get("data", []), list):
+            raise SourceUnavailableError("Meta API: malformed response ('data' is not a list)")
         return body
 
     def _pick(self, entries: Any) -> float:

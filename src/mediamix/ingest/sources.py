@@ -4,7 +4,9 @@
   unified long layout.
 - :class:`CachedDatasetSource`: a Kaggle or Hugging Face dataset read from a local
   cache folder, so it works offline once a copy is there; a ``download`` callable
-  (the Kaggle or ``datasets`` client, wired by the caller) fills the cache.
+  (:mod:`mediamix.ingest.datasets_client` wraps the ``kaggle`` and ``datasets``
+  clients) fills the cache. The copy is a CSV/Parquet file or a folder written by
+  ``datasets.Dataset.save_to_disk``.
 - :class:`SyntheticSource`: generated data with known truth, the last fallback.
 """
 
@@ -23,6 +25,7 @@ from mediamix.data.synthetic import SynthConfig, synthesize
 from mediamix.data.validation import validate_table
 from mediamix.errors import InputError
 from mediamix.ingest.base import FetchRequest, SourceBatch, SourceUnavailableError
+from mediamix.ingest.datasets_client import is_saved_dataset, read_saved_dataset
 from mediamix.ingest.wide import dataset_to_long
 from mediamix.io.spec import read_spec
 from mediamix.io.table import ReadLimits, read_table
@@ -141,8 +144,8 @@ class FileSource:
 class CachedDatasetSource:
     """A public dataset (Kaggle, Hugging Face) served from a local cache folder.
 
-    The cache holds ``<cache>/<provider>/<dataset>/<file>`` (a wide MMM file) and
-    its spec. Offline, a present copy serves; an absent one is skipped with the
+    The cache holds ``<cache>/<provider>/<dataset>/<file>`` (a wide MMM file, or a
+    ``save_to_disk`` folder of one) and its spec. Offline, a present copy serves; an absent one is skipped with the
     reason, unless ``download`` (a callable filling the folder, e.g. wrapping the
     ``kaggle`` or ``datasets`` client) is given and succeeds.
     """
@@ -167,7 +170,7 @@ class CachedDatasetSource:
 
     def check(self) -> str | None:
         """Skip when there is no local copy and nothing to download it with."""
-        if (self.folder / self.file).is_file() or self.download is not None:
+        if (self.folder / self.file).exists() or self.download is not None:
             return None
         return (
             f"no local copy of {self.provider} dataset '{self.dataset}' in {self.folder} "
@@ -177,7 +180,7 @@ class CachedDatasetSource:
     def fetch(self, request: FetchRequest) -> SourceBatch:
         """Serve from the cache, downloading first when the copy is missing."""
         path = self.folder / self.file
-        if not path.is_file():
+        if not path.exists():
             assert self.download is not None
             self.folder.mkdir(parents=True, exist_ok=True)
             try:
@@ -186,19 +189,23 @@ class CachedDatasetSource:
                 raise SourceUnavailableError(
                     f"download of {self.provider} dataset '{self.dataset}' failed: {exc}"
                 ) from None
-            if not path.is_file():
+            if not path.exists():
                 raise SourceUnavailableError(
                     f"the download of '{self.dataset}' did not produce {self.file}"
                 )
-        table = read_table(path)
+        if is_saved_dataset(path):
+            frame, origin = read_saved_dataset(path), str(path)
+        else:
+            table = read_table(path)
+            frame, origin = table.frame, table.source
         spec = read_spec(self.spec).with_data(str(path))
         return wide_batch(
-            table.frame,
+            frame,
             spec,
             source=self.provider,
             platform=self.provider,
             account=self.account or self.dataset.replace("/", "__"),
-            origin=table.source,
+            origin=origin,
             request=request,
         )
 

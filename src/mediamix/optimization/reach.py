@@ -36,12 +36,14 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
-from mediamix.errors import InputError
+from mediamix.errors import InputError, Problem
 from mediamix.optimization.constraints import Constraints, SpendLimits, resolve_constraints
 from mediamix.optimization.response import ResponseModel, SeparableResponseModel, is_separable
 from mediamix.optimization.solver import allocate
@@ -50,7 +52,10 @@ __all__ = [
     "ReachCurve",
     "ReachResponse",
     "fit_reach_curve",
+    "reach_from_dict",
     "reach_pareto_front",
+    "reach_to_dict",
+    "read_reach",
 ]
 
 logger = logging.getLogger(__name__)
@@ -414,3 +419,131 @@ def reach_pareto_front(
     table["pareto"] = pareto
     logger.info("reach front: %d of %d plans non-dominated", sum(pareto), len(pareto))
     return table
+
+
+# ----------------------------------------------------------------------------- files
+
+
+class _ReachCurveDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    form: ReachForm = "exponential"
+    r_max: float = Field(gt=0, le=1)
+    k: float | None = Field(default=None, gt=0)
+    h: float | None = Field(default=None, gt=0)
+    s: float | None = Field(default=None, gt=0)
+    r2: float | None = None
+    rmse: float | None = None
+    n: int = 0
+
+    def curve(self) -> ReachCurve:
+        if self.form == "exponential":
+            if self.k is None:
+                raise ValueError("an exponential reach curve needs k")
+            params: tuple[float, ...] = (self.r_max, self.k)
+        else:
+            if self.h is None or self.s is None:
+                raise ValueError("a hill reach curve needs h and s")
+            params = (self.r_max, self.h, self.s)
+        return ReachCurve(self.form, params, r2=self.r2, rmse=self.rmse, n=self.n)
+
+
+class _ReachChannelDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    curve: _ReachCurveDoc
+    cost_per_impression: float = Field(gt=0)
+    current_spend: float | None = Field(default=None, ge=0)
+
+
+class _ReachDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    population: float = Field(gt=0)
+    periods: int = Field(default=1, gt=0)
+    channels: dict[str, _ReachChannelDoc] = Field(min_length=1)
+
+
+def reach_to_dict(
+    curves: Mapping[str, ReachCurve],
+    cost_per_impression: Mapping[str, float],
+    population: float,
+    periods: int,
+    current_spend: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The ``reach.json`` document (see :func:`read_reach`)."""
+    return {
+        "population": float(population),
+        "periods": int(periods),
+        "channels": {
+            c: {
+                "curve": curve.to_dict(),
+                "cost_per_impression": float(cost_per_impression[c]),
+                **({"current_spend": float(current_spend[c])} if current_spend else {}),
+            }
+            for c, curve in curves.items()
+        },
+    }
+
+
+def reach_from_dict(
+    doc: Mapping[str, Any], *, periods: int | None = None, file: str | None = None
+) -> tuple[ReachResponse, dict[str, float]]:
+    """A reach model (and current spend, where given) from a ``reach.json`` document.
+
+    The document::
+
+        {"population": 1000000, "periods": 52,
+         "channels": {"tv": {"curve": {"form": "exponential", "r_max": 0.8, "k": 1.2},
+                             "cost_per_impression": 0.012, "current_spend": 250000}}}
+
+    ``periods`` overrides the document's plan length. Errors name the key path.
+    """
+    from pydantic import ValidationError
+
+    try:
+        parsed = _ReachDoc.model_validate(dict(doc))
+        curves = {c: ch.curve.curve() for c, ch in parsed.channels.items()}
+    except ValidationError as err:
+        problems = [
+            Problem(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}",
+                file=file,
+                column=".".join(str(p) for p in e["loc"]),
+            )
+            for e in err.errors()
+        ]
+        raise InputError(problems) from None
+    except ValueError as err:
+        raise InputError.single(str(err), file=file) from None
+    model = ReachResponse(
+        list(parsed.channels),
+        curves,
+        {c: ch.cost_per_impression for c, ch in parsed.channels.items()},
+        population=parsed.population,
+        periods=periods or parsed.periods,
+    )
+    current = {
+        c: ch.current_spend for c, ch in parsed.channels.items() if ch.current_spend is not None
+    }
+    return model, current
+
+
+def read_reach(
+    path: str | Path, *, periods: int | None = None
+) -> tuple[ReachResponse, dict[str, float]]:
+    """Read ``reach.json`` (written by ``mediamix reach-fit`` or by hand)."""
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError.single(f"reach file not found: {path}", file=str(path))
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise InputError.single(
+            f"not valid JSON: {err.msg}", file=str(path), row=err.lineno
+        ) from None
+    if not isinstance(doc, dict):
+        raise InputError.single("expected a JSON object", file=str(path))
+    return reach_from_dict(doc, periods=periods, file=str(path))

@@ -1,4 +1,4 @@
-"""Use case: load data into the warehouse (files, synthetic data).
+"""Use case: load data into the warehouse (files, synthetic data, ad platforms, datasets).
 
 A wide MMM file is validated exactly as ``mediamix validate`` does (same reader,
 same validator, same messages), then split into the warehouse's long layouts; a
@@ -6,21 +6,30 @@ file in the unified long layout (``date_day, platform, account_id, campaign_id,
 channel, geo, currency_code, spend, ...``) is loaded as it is. Either way a bad
 file raises :class:`~mediamix.errors.InputError` naming row and column, and the
 warehouse is left unchanged.
+
+Ad platforms (:func:`ingest_google_ads`, :func:`ingest_meta`) are fetched through a
+transport built by :data:`TRANSPORT_FACTORIES` (the official client libraries,
+credentials from their own config files or environment variables) unless one is
+passed in; loading the same account and period again replaces it (upsert), so the
+re-pull window never duplicates days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mediamix.data.spec import ModelSpec
 from mediamix.data.synthetic import SynthConfig, synthesize
 from mediamix.data.validation import validate_table
 from mediamix.errors import InputError, Problem
-from mediamix.ingest.base import FetchRequest, MediaDataClient, Source
+from mediamix.ingest.base import FetchRequest, MediaDataClient, Retry, Source
+from mediamix.ingest.google_ads import GoogleAdsSource, GoogleAdsTransport
+from mediamix.ingest.meta import DEFAULT_CONVERSIONS, MetaSource, MetaTransport
 from mediamix.ingest.sources import CachedDatasetSource, SyntheticSource
 from mediamix.ingest.wide import LongBatch, dataset_to_long
 from mediamix.io.spec import read_spec
@@ -28,10 +37,13 @@ from mediamix.io.table import ReadLimits, read_table
 from mediamix.warehouse.store import LoadResult, Warehouse
 
 __all__ = [
+    "TRANSPORT_FACTORIES",
     "IngestOutcome",
     "SourceOutcome",
     "ingest_dataset",
     "ingest_file",
+    "ingest_google_ads",
+    "ingest_meta",
     "ingest_sources",
     "ingest_synthetic",
     "load_long_batch",
@@ -213,31 +225,208 @@ def ingest_dataset(
     start: dt.date | None = None,
     end: dt.date | None = None,
     fallback_synthetic: bool = False,
+    download: bool = False,
+    downloader: Callable[[Path], None] | None = None,
+    split: str = "train",
+    config_name: str | None = None,
 ) -> SourceOutcome:
     """Load a Kaggle or Hugging Face dataset from its local copy under ``home/datasets``.
 
-    The copy lives in ``home/datasets/<provider>/<owner>__<name>/<file>`` (a wide
-    MMM file described by ``spec``). Downloading is not built in (neither the
-    ``kaggle`` nor the ``datasets`` client is a dependency): without a local copy
-    the source is skipped with the reason, and with ``fallback_synthetic`` synthetic
-    data is loaded instead.
+    The copy lives in ``home/datasets/<provider>/<owner>__<name>/<file>``: a wide
+    MMM file described by ``spec``, or a folder written by ``Dataset.save_to_disk``.
+    A present copy is always used (offline). Without one, ``download`` fetches it
+    first (``kaggle`` or ``datasets`` client, credentials from their own
+    configuration; ``datasets`` caches under ``home/datasets/huggingface/.cache``),
+    else the source is skipped with the reason; with ``fallback_synthetic``
+    synthetic data is loaded instead.
+
+    Parameters
+    ----------
+    download : bool
+        Fetch a missing copy with the provider's client.
+    downloader : callable, optional
+        Fills the folder it is given; replaces the provider's client (tests).
+    split, config_name : str
+        Hugging Face split and configuration.
 
     Raises
     ------
     InputError
         The local copy is invalid (row and column named).
     SourceUnavailableError
-        No local copy and no fallback.
+        No local copy and it could not be downloaded, and no fallback.
     """
+    from mediamix.ingest.datasets_client import huggingface_downloader, kaggle_downloader
+
     if provider not in {"kaggle", "huggingface"}:
         raise InputError.single(
             f"unknown dataset provider '{provider}' (kaggle or huggingface)", column="provider"
         )
+    cache = Path(home) / "datasets"
+    if download and downloader is None:
+        if provider == "kaggle":
+            downloader = kaggle_downloader(dataset)
+        else:
+            downloader = huggingface_downloader(
+                dataset,
+                file,
+                cache_dir=cache / "huggingface" / ".cache",
+                config_name=config_name,
+                split=split,
+            )
     sources: list[Source] = [
-        CachedDatasetSource(provider, dataset, file, spec=Path(spec), cache=Path(home) / "datasets")
+        CachedDatasetSource(
+            provider,
+            dataset,
+            file,
+            spec=Path(spec),
+            cache=cache,
+            download=downloader if download or downloader is not None else None,
+        )
     ]
     if fallback_synthetic:
         sources.append(SyntheticSource())
     first = start or dt.date(1900, 1, 1)
     last = end or dt.date(2999, 12, 31)
     return ingest_sources(home, sources, first, last)
+
+
+def _google_ads_transport(config: Path | None) -> Any:
+    from mediamix.ingest.google_ads_client import GoogleAdsClientTransport
+
+    return GoogleAdsClientTransport.from_config(config)
+
+
+def _meta_transport(config: Path | None) -> Any:
+    from mediamix.ingest.meta_client import MetaSdkTransport
+
+    return MetaSdkTransport.from_config(config)
+
+
+#: platform -> builds its transport from an optional config file. The client
+#: libraries are imported only when a factory runs; tests and embedders may
+#: replace an entry (e.g. with a transport over recorded payloads).
+TRANSPORT_FACTORIES: dict[str, Callable[[Path | None], Any]] = {
+    "google_ads": _google_ads_transport,
+    "meta": _meta_transport,
+}
+
+
+def ingest_google_ads(
+    home: str | Path,
+    customer_id: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    config: str | Path | None = None,
+    repull_days: int = 3,
+    transport: GoogleAdsTransport | None = None,
+    retry: Retry | None = None,
+) -> SourceOutcome:
+    """Fetch a Google Ads customer's daily campaign metrics and load them (source ``google_ads``).
+
+    Parameters
+    ----------
+    home : path
+        The mediamix home holding the warehouse.
+    customer_id : str
+        Customer id, digits with or without dashes.
+    start, end : date
+        Inclusive period; ``repull_days`` days before ``start`` are fetched again.
+    config : path, optional
+        A google-ads.yaml; default the library's own lookup (environment, home folder).
+    repull_days : int
+        Trailing days re-pulled for restated conversions.
+    transport : GoogleAdsTransport, optional
+        Default: built by ``TRANSPORT_FACTORIES["google_ads"]``.
+    retry : Retry, optional
+        Backoff policy.
+
+    Raises
+    ------
+    InputError
+        Bad arguments, the library is missing or credentials are not configured.
+    SourceUnavailableError
+        The API refused or could not serve (reason redacted of credentials).
+    """
+    digits = customer_id.replace("-", "")
+    if not digits.isdigit():
+        raise InputError.single(
+            f"customer id '{customer_id}' is not a Google Ads id (digits, dashes allowed)",
+            column="--customer-id",
+        )
+    if repull_days < 0:
+        raise InputError.single("the re-pull window cannot be negative", column="--repull-days")
+    request = FetchRequest(start=start, end=end, account=digits)
+    if transport is None:
+        transport = TRANSPORT_FACTORIES["google_ads"](Path(config) if config else None)
+    source = GoogleAdsSource(
+        digits, transport=transport, repull_days=repull_days, retry=retry or Retry()
+    )
+    return ingest_sources(home, [source], request.start, request.end, account=digits)
+
+
+def ingest_meta(
+    home: str | Path,
+    account_id: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    config: str | Path | None = None,
+    repull_days: int = 3,
+    conversion_actions: Sequence[str] | None = None,
+    transport: MetaTransport | None = None,
+    retry: Retry | None = None,
+) -> SourceOutcome:
+    """Fetch a Meta ad account's daily campaign insights and load them (source ``meta``).
+
+    Parameters
+    ----------
+    home : path
+        The mediamix home holding the warehouse.
+    account_id : str
+        Ad account id, with or without ``act_``.
+    start, end : date
+        Inclusive period; ``repull_days`` days before ``start`` are fetched again.
+    config : path, optional
+        JSON file with ``access_token`` (and ``app_id``, ``app_secret``); default
+        the ``META_ACCESS_TOKEN`` environment variable.
+    repull_days : int
+        Trailing days re-pulled for restated attribution.
+    conversion_actions : sequence of str, optional
+        Action types counted as conversions, in priority order (default
+        ``omni_purchase, purchase, offsite_conversion.fb_pixel_purchase``).
+    transport : MetaTransport, optional
+        Default: built by ``TRANSPORT_FACTORIES["meta"]``.
+    retry : Retry, optional
+        Backoff policy.
+
+    Raises
+    ------
+    InputError
+        Bad arguments, the SDK is missing or no token is configured.
+    SourceUnavailableError
+        The API refused or could not serve (reason redacted of credentials).
+    """
+    account = account_id.removeprefix("act_")
+    if not account.isdigit():
+        raise InputError.single(
+            f"account id '{account_id}' is not a Meta ad account id (act_<digits>)",
+            column="--account-id",
+        )
+    if repull_days < 0:
+        raise InputError.single("the re-pull window cannot be negative", column="--repull-days")
+    actions = tuple(a.strip() for a in (conversion_actions or DEFAULT_CONVERSIONS) if a.strip())
+    if not actions:
+        raise InputError.single("no conversion action types given", column="--conversion-actions")
+    request = FetchRequest(start=start, end=end, account=account)
+    if transport is None:
+        transport = TRANSPORT_FACTORIES["meta"](Path(config) if config else None)
+    source = MetaSource(
+        account,
+        transport=transport,
+        conversion_actions=actions,
+        repull_days=repull_days,
+        retry=retry or Retry(),
+    )
+    return ingest_sources(home, [source], request.start, request.end, account=account)

@@ -434,3 +434,16 @@ def _channel_totals(model: Any, spend: Any, history: Any) -> Any:
         hist[:, i] = history[:, i]
         out[i] = evaluate_multiperiod(model, keep, hist).response
     return out
+
+
+def reach_response(reach_file: str | Path, periods: int | None = None) -> ResponseModel:
+    """The reach model of a ``reach.json`` file; the plan spreads spend over ``periods``
+    weeks (the file's plan length by default)."""
+    from mediamix.optimization.reach import read_reach
+
+    if periods is not None and periods <= 0:
+        raise InputError.single(
+            "--periods must be a positive number of periods", column="--periods"
+        )
+    model, _ = read_reach(reach_file, periods=periods)
+    return model
