@@ -98,6 +98,9 @@ class FitResult:
         Engine-specific facts (search, selection reason, diagnostics).
     draws : dict of str -> ndarray
         Optional posterior or bootstrap draws (e.g. ``roi`` of shape (S, C)).
+    synergy : dict of (str, str) -> float
+        Optional interaction coefficient per channel pair, KPI units (see the module
+        docstring for how it is split between the two channels).
     """
 
     engine: str
@@ -348,6 +351,7 @@ class FitResult:
             roi_interval=intervals,  # type: ignore[arg-type]
             info=meta.get("info", {}),
             draws=draws,
+            synergy={(str(a), str(b)): float(g) for a, b, g in meta.get("synergy", [])},
         )
 
 
