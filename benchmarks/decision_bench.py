@@ -188,8 +188,8 @@ def report(rows: list[dict[str, Any]]) -> str:
         f"Command: `.venv/bin/python benchmarks/decision_bench.py --seeds {len(rows)} --write`",
         f"Machine: {platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}, 2 cores",
-        f"Ridge engine source: {engine_fingerprint()} (the engine was being rewritten while "
-        "this was measured; figures move with it)",
+        f"Ridge engine source: {engine_fingerprint()} (SHA-256 prefixes of the files "
+        "measured; figures move with the engine)",
         "",
         "Plans at the historical budget, each channel bounded to 0.5x-2x of historical "
         "spend, judged with the true curves. captured = (true(plan) - true(historical)) / "
