@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mediamix import __version__
+from mediamix.cli.progress import err_console, progress_bar
 from mediamix.errors import InputError, MediamixError, Problem
 from mediamix.settings import Settings, load_settings
 
@@ -35,7 +34,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 __all__ = ["app", "main"]
 
@@ -49,37 +47,6 @@ def _limits() -> ReadLimits:
 
     s = _settings()
     return ReadLimits(max_rows=s.max_rows, max_columns=s.max_columns, max_bytes=s.max_bytes)
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
-    """A rich progress bar on stderr fed with (fraction, message) callbacks.
-
-    The bar appears at the first update, so input errors found before any work
-    starts are not preceded by an empty bar.
-    """
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=err_console,
-    )
-    task: list[TaskID] = []
-
-    def update(fraction: float, message: str) -> None:
-        if not task:
-            bar.start()
-            task.append(bar.add_task(description, total=1.0))
-        bar.update(
-            task[0], completed=min(max(fraction, 0.0), 1.0), description=f"{description}: {message}"
-        )
-
-    try:
-        yield update
-    finally:
-        if task:
-            bar.stop()
 
 
 def _print_problems(problems: Sequence[Problem], *, title: str) -> None:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mediamix.cli.progress import working
 from mediamix.service.attribute import METHOD_NAMES, attribute
 
 
@@ -84,20 +85,21 @@ def attribute_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Shapley sampler.")] = 0,
 ) -> None:
     """Attribute conversions to channels (rule-based, Markov, Shapley, MMM-based)."""
-    df = attribute(
-        paths,
-        method,
-        order=order,
-        half_life=half_life,
-        lookback_days=lookback_days,
-        out=out,
-        keep_repeats=keep_repeats,
-        decomposition=decomposition,
-        window_start=window_start,
-        window_end=window_end,
-        shapley_permutations=shapley_permutations,
-        seed=seed,
-    )
+    with working("attributing"):
+        df = attribute(
+            paths,
+            method,
+            order=order,
+            half_life=half_life,
+            lookback_days=lookback_days,
+            out=out,
+            keep_repeats=keep_repeats,
+            decomposition=decomposition,
+            window_start=window_start,
+            window_end=window_end,
+            shapley_permutations=shapley_permutations,
+            seed=seed,
+        )
     # Piped output (files, CI logs) gets a wide console so side-by-side tables stay legible.
     console = Console(width=None if sys.stdout.isatty() else 240)
     shown = df

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from mediamix.cli.progress import working
 from mediamix.settings import load_settings
 
 __all__ = ["ingest_app"]
@@ -70,16 +71,17 @@ def ingest_csv_cmd(
     limits = ReadLimits(
         max_rows=settings.max_rows, max_columns=settings.max_columns, max_bytes=settings.max_bytes
     )
-    outcome = ingest_file(
-        settings.home,
-        file,
-        spec=spec,
-        account=account,
-        currency=currency,
-        period_start=start,
-        period_end=end,
-        limits=limits,
-    )
+    with working("loading into the warehouse"):
+        outcome = ingest_file(
+            settings.home,
+            file,
+            spec=spec,
+            account=account,
+            currency=currency,
+            period_start=start,
+            period_end=end,
+            limits=limits,
+        )
     for warning in outcome.warnings:
         _err.print(f"warning: {warning}", markup=False)
     _print_load(outcome.load)
@@ -98,11 +100,12 @@ def ingest_synthetic_cmd(
     from mediamix.service.ingest import ingest_synthetic
 
     settings = load_settings()
-    outcome = ingest_synthetic(
-        settings.home,
-        SynthConfig(seed=seed, weeks=weeks, channels=channels, geos=geos),
-        account=account,
-    )
+    with working("loading synthetic data into the warehouse"):
+        outcome = ingest_synthetic(
+            settings.home,
+            SynthConfig(seed=seed, weeks=weeks, channels=channels, geos=geos),
+            account=account,
+        )
     _print_load(outcome.load)
 
 
@@ -143,9 +146,10 @@ def ingest_google_ads_cmd(
 
     settings = load_settings()
     first, last = _period(start, end)
-    outcome = ingest_google_ads(
-        settings.home, customer_id, first, last, config=config, repull_days=repull_days
-    )
+    with working("fetching from Google Ads"):
+        outcome = ingest_google_ads(
+            settings.home, customer_id, first, last, config=config, repull_days=repull_days
+        )
     _print_source(outcome)
 
 
@@ -177,15 +181,16 @@ def ingest_meta_cmd(
     settings = load_settings()
     first, last = _period(start, end)
     actions = conversion_actions.split(",") if conversion_actions is not None else None
-    outcome = ingest_meta(
-        settings.home,
-        account_id,
-        first,
-        last,
-        config=config,
-        repull_days=repull_days,
-        conversion_actions=actions,
-    )
+    with working("fetching from Meta"):
+        outcome = ingest_meta(
+            settings.home,
+            account_id,
+            first,
+            last,
+            config=config,
+            repull_days=repull_days,
+            conversion_actions=actions,
+        )
     _print_source(outcome)
 
 
@@ -213,18 +218,19 @@ def _dataset_cmd(provider: str) -> None:
         from mediamix.service.ingest import ingest_dataset
 
         settings = load_settings()
-        outcome = ingest_dataset(
-            settings.home,
-            provider,
-            dataset,
-            file=file,
-            spec=spec,
-            start=_date(start, "--start"),
-            end=_date(end, "--end"),
-            fallback_synthetic=fallback_synthetic,
-            download=download,
-            split=split,
-        )
+        with working("loading the dataset"):
+            outcome = ingest_dataset(
+                settings.home,
+                provider,
+                dataset,
+                file=file,
+                spec=spec,
+                start=_date(start, "--start"),
+                end=_date(end, "--end"),
+                fallback_synthetic=fallback_synthetic,
+                download=download,
+                split=split,
+            )
         _print_source(outcome)
 
     command.__doc__ = (

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from mediamix.cli.progress import working
 from mediamix.settings import load_settings
 
 __all__ = ["transform_cmd"]
@@ -45,7 +46,8 @@ def transform_cmd(
             f"--kpi-type must be revenue or conversions, not '{kpi_type}'", column="--kpi-type"
         )
     home = load_settings().home
-    result = transform(home, params=params, kpi=kpi, freshness=freshness)
+    with working("dbt build (staging, intermediate, marts, data tests)"):
+        result = transform(home, params=params, kpi=kpi, freshness=freshness)
     for node in result.warned:
         _err.print(f"warning: {node.kind} {node.name}: {node.message}", markup=False)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts().items()))
