@@ -166,6 +166,12 @@ def fit_cmd(
     ],
     engine: Annotated[str, typer.Option(help="ridge|bayes")] = "ridge",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    method: Annotated[
+        str | None, typer.Option(help="bayes: nuts (default), svi or map (fast looks).")
+    ] = None,
+    chains: Annotated[int | None, typer.Option(help="bayes: NUTS chains (default: cores).")] = None,
+    warmup: Annotated[int | None, typer.Option(help="bayes: warmup per chain (1000).")] = None,
+    draws: Annotated[int | None, typer.Option(help="bayes: draws per chain (1000).")] = None,
 ) -> None:
     """Fit a model and write summary.json, decomposition.csv and model/."""
     from mediamix.service.fit import fit
@@ -179,10 +185,14 @@ def fit_cmd(
             limits=_limits(),
             progress=update,
             home=_settings().home,
+            sampler={"method": method, "chains": chains, "warmup": warmup, "draws": draws},
         )
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)
     _print_summary(outcome.summary)
+    diagnostics = outcome.summary.get("info", {}).get("diagnostics") or {}
+    for w in diagnostics.get("warnings") or []:
+        err_console.print(f"diagnostics: {w}", markup=False)
     out_console.print(
         f"wrote {out / 'summary.json'}, {out / 'decomposition.csv'}, {out / 'model'}", markup=False
     )

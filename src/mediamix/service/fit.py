@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,18 +35,41 @@ class FitOutcome:
 
 
 def fit_loaded(
-    loaded: LoadedData, *, engine: str = "ridge", seed: int = 0, progress: Progress | None = None
+    loaded: LoadedData,
+    *,
+    engine: str = "ridge",
+    seed: int = 0,
+    progress: Progress | None = None,
+    sampler: Mapping[str, Any] | None = None,
 ) -> FitResult:
-    """Fit an engine on already validated data."""
+    """Fit an engine on already validated data.
+
+    ``sampler`` sets the Bayesian engine's inference (``method``, ``chains``,
+    ``warmup``, ``draws``); the ridge engine takes none.
+    """
+    sampler = {k: v for k, v in (sampler or {}).items() if v is not None}
     if engine == "ridge":
         from mediamix.models.ridge import RidgeOptions, fit_ridge
 
+        if sampler:
+            raise InputError.single(
+                f"{', '.join('--' + k for k in sampler)} apply to --engine bayes only",
+                column="--engine",
+            )
         return fit_ridge(loaded.dataset, loaded.spec, RidgeOptions(seed=seed), progress)
     if engine == "bayes":
-        raise InputError.single(
-            "the bayes engine is not available in this version; use --engine ridge",
-            column="--engine",
-        )
+        from mediamix.models.bayes.fit import BayesOptions, fit_bayes
+
+        method = sampler.get("method", "nuts")
+        if method not in {"nuts", "svi", "map"}:
+            raise InputError.single(
+                f"--method must be nuts, svi or map, not '{method}'", column="--method"
+            )
+        for key in ("chains", "warmup", "draws"):
+            if key in sampler and int(sampler[key]) < (0 if key == "warmup" else 1):
+                raise InputError.single(f"--{key} must be positive", column=f"--{key}")
+        options = BayesOptions(seed=seed, **sampler)
+        return fit_bayes(loaded.dataset, loaded.spec, options, progress)
     raise InputError.single(
         f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}", column="--engine"
     )
@@ -61,6 +84,7 @@ def fit(
     limits: ReadLimits | None = None,
     progress: Progress | None = None,
     home: str | Path | None = None,
+    sampler: Mapping[str, Any] | None = None,
 ) -> FitOutcome:
     """Validate, fit and write ``summary.json``, ``decomposition.csv`` and ``model/``.
 
@@ -74,7 +98,7 @@ def fit(
     loaded = load_dataset(spec_path, engine=engine, limits=limits, home=home)
     for warning in loaded.warnings:
         log.warning("%s", warning)
-    result = fit_loaded(loaded, engine=engine, seed=seed, progress=progress)
+    result = fit_loaded(loaded, engine=engine, seed=seed, progress=progress, sampler=sampler)
     summary = result.summary()
     summary["warnings"] = [str(w) for w in loaded.warnings]
     out = Path(out)

@@ -1,0 +1,471 @@
+"""Benchmark of the Bayesian engine: speed, convergence and accuracy against known truth.
+
+Runs, on synthetic data from :func:`mediamix.data.synthetic.synthesize`:
+
+1. ``timing``: one 156-week x 4-channel dataset (seed 0), NUTS with the given chains,
+   warmup and draws: wall-clock fit time, max R-hat, min bulk/tail ESS, divergences.
+2. ``accuracy``: ``--seeds`` datasets of the same shape: per channel the relative error
+   of the posterior-mean contribution against the true contribution, and whether the
+   true ROI lies in the 90% ``roi_interval``.
+3. ``meridian`` (optional): time on Google Meridian's simulated 40-geo x 156-week
+   dataset summed to national, and with ``--meridian-geo-svi`` the experimental geo
+   model fitted by SVI (no published truth, so no accuracy figure).
+
+Writes a markdown report (``--out``, default ``benchmarks/results/bayes.md``) with
+the command line, machine and versions. Usage::
+
+    .venv/bin/python benchmarks/bayes_bench.py --seeds 10 --chains 2 --warmup 1000 --draws 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mediamix.data.spec import ModelSpec
+from mediamix.data.synthetic import SynthConfig, synthesize
+from mediamix.data.validation import build_dataset
+from mediamix.models.bayes.fit import BayesOptions, fit_bayes
+
+HERE = Path(__file__).resolve().parent
+MERIDIAN_CSV = (
+    HERE.parent.parent / "shared" / "datasets" / "meridian-simulated" / "geo_all_channels.csv"
+)
+
+
+def _synth(seed: int, weeks: int, channels: int):
+    syn = synthesize(SynthConfig(seed=seed, weeks=weeks, channels=channels))
+    spec = ModelSpec.model_validate(syn.spec)
+    data, _ = build_dataset(syn.frame, spec, source=f"synth seed {seed}")
+    return data, spec, syn.truth
+
+
+def _fit(data, spec, args, seed: int):
+    options = BayesOptions(
+        seed=seed,
+        chains=args.chains,
+        warmup=args.warmup,
+        draws=args.draws,
+        method=args.method,
+        adstock=args.adstock,
+        saturation=args.saturation,
+        target_accept=args.target_accept,
+    )
+    started = time.perf_counter()
+    res = fit_bayes(data, spec, options)
+    return res, time.perf_counter() - started
+
+
+def _diag(res) -> dict:
+    d = res.info["diagnostics"]
+    return {k: d.get(k) for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")}
+
+
+def timing(args) -> dict:
+    data, spec, truth = _synth(0, args.weeks, args.channels)
+    res, seconds = _fit(data, spec, args, 0)
+    d = _diag(res)
+    contrib = res.draws["contribution"].mean(axis=0)
+    true = np.array([truth["channels"][ch]["contribution"] for ch in res.channel_names])
+    err = float(np.median(np.abs(contrib - true) / true))
+    return {"seconds": seconds, **d, "median_rel_error": err, "worst": _worst(res)}
+
+
+def _worst(res) -> list[str]:
+    table = res.info["diagnostics"].get("parameters") or []
+    rows = sorted(table, key=lambda r: -(r["rhat"] if np.isfinite(r["rhat"]) else 0))[:3]
+    return [f"{r['parameter']}: R-hat {r['rhat']:.3f}, ESS bulk {r['ess_bulk']:.0f}" for r in rows]
+
+
+def accuracy(args) -> dict:
+    rows = []
+    for seed in range(args.seeds):
+        data, spec, truth = _synth(seed, args.weeks, args.channels)
+        res, seconds = _fit(data, spec, args, seed)
+        d = _diag(res)
+        contrib = res.draws["contribution"].mean(axis=0)
+        point = res.contributions()
+        for c, ch in enumerate(res.channel_names):
+            t = truth["channels"][ch]
+            lo, hi = res.roi_interval[ch] or (np.nan, np.nan)
+            rows.append(
+                {
+                    "seed": seed,
+                    "channel": ch,
+                    "true_contribution": t["contribution"],
+                    "posterior_mean_contribution": float(contrib[c]),
+                    "point_contribution": float(point[c]),
+                    "rel_error": abs(float(contrib[c]) - t["contribution"]) / t["contribution"],
+                    "point_rel_error": abs(float(point[c]) - t["contribution"]) / t["contribution"],
+                    "true_roi": t["roi"],
+                    "roi_lo": lo,
+                    "roi_hi": hi,
+                    "covered": bool(lo <= t["roi"] <= hi),
+                }
+            )
+        print(
+            f"seed {seed}: {seconds:.1f}s, max R-hat {d['max_rhat']}, divergences "
+            f"{d['divergences']}, errors "
+            + ", ".join(f"{r['rel_error']:.2f}" for r in rows[-len(res.channel_names) :]),
+            file=sys.stderr,
+            flush=True,
+        )
+        rows[-1]["_seconds"] = seconds
+        rows[-1]["_diag"] = d
+    errors = np.array([r["rel_error"] for r in rows])
+    point_errors = np.array([r["point_rel_error"] for r in rows])
+    covered = np.array([r["covered"] for r in rows])
+    return {
+        "n_datasets": args.seeds,
+        "n_channels": len(rows),
+        "median_rel_error": float(np.median(errors)),
+        "mean_rel_error": float(np.mean(errors)),
+        "p90_rel_error": float(np.quantile(errors, 0.9)),
+        "median_point_rel_error": float(np.median(point_errors)),
+        "coverage_90": float(covered.mean()),
+        "rows": rows,
+    }
+
+
+def meridian(args) -> dict:
+    import pandas as pd
+
+    frame = pd.read_csv(MERIDIAN_CSV).drop(columns=["Unnamed: 0"])
+    spec = ModelSpec.model_validate(
+        {
+            "data": str(MERIDIAN_CSV),
+            "date": "time",
+            "kpi": "conversions",
+            "kpi_type": "conversions",
+            "geo": "geo",
+            "population": "population",
+            "channels": {f"channel{i}": {"spend": f"Channel{i}_spend"} for i in range(5)},
+            "controls": ["competitor_sales_control", "sentiment_score_control", "Promo"],
+            "organic": ["Organic_channel0_impression"],
+        }
+    )
+    data, _ = build_dataset(frame, spec, source=str(MERIDIAN_CSV))
+    out: dict = {}
+    if args.meridian_geo_svi:
+        started = time.perf_counter()
+        geo = fit_bayes(
+            data, spec, BayesOptions(method="svi", geo_hierarchy=True, draws=1000, seed=0)
+        )
+        out["geo_svi_seconds"] = time.perf_counter() - started
+        out["geo_svi_ppc_coverage_90"] = geo.info["diagnostics"]["ppc"]["coverage_90"]
+        out["geo_svi_national_r2"] = geo.metrics()["r2"]
+        print(f"meridian geo svi: {out}", file=sys.stderr, flush=True)
+    res, seconds = _fit(data, spec, args, 0)
+    return {
+        **out,
+        "seconds": seconds,
+        **_diag(res),
+        "geos": int(res.info["geos"]),
+        "chain_method": res.info["chain_method"],
+        "national_r2": res.metrics()["r2"],
+        "ppc_coverage_90": res.info["diagnostics"]["ppc"]["coverage_90"],
+        "notes": res.info["notes"],
+    }
+
+
+_PYMC_SCRIPT = r"""
+import json, sys, time, warnings
+import numpy as np, pandas as pd
+warnings.filterwarnings("ignore")
+import arviz as az
+from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+cfg = json.loads(sys.argv[1])
+frame = pd.read_csv(cfg["csv"], parse_dates=["date"])
+mmm = MMM(date_column="date", channel_columns=cfg["channels"], control_columns=cfg["controls"],
+          adstock=GeometricAdstock(l_max=cfg["l_max"]), saturation=LogisticSaturation(),
+          yearly_seasonality=2)
+X = frame.drop(columns=[cfg["kpi"]])
+y = frame[cfg["kpi"]]
+kwargs = dict(chains=cfg["chains"], draws=cfg["draws"], tune=cfg["warmup"], random_seed=0,
+              progressbar=False)
+if cfg["sampler"] != "pymc":
+    kwargs["nuts_sampler"] = cfg["sampler"]
+started = time.perf_counter()
+idata = mmm.fit(X, y, **kwargs)
+seconds = time.perf_counter() - started
+summary = az.summary(idata, var_names=["~channel_contribution", "~mu", "~yearly_seasonality_contribution", "~control_contribution"], filter_vars="like")
+out = {"seconds": seconds, "max_rhat": float(summary["r_hat"].max()),
+       "min_ess_bulk": float(summary["ess_bulk"].min()),
+       "divergences": int(idata.sample_stats["diverging"].sum())}
+try:
+    contrib = mmm.compute_channel_contribution_original_scale()
+    out["contribution"] = contrib.sum("date").mean(("chain", "draw")).values.tolist()
+except Exception as exc:  # reporting only
+    out["contribution_error"] = repr(exc)
+print("RESULT " + json.dumps(out))
+"""
+
+
+def pymc_marketing(args) -> dict:
+    """Fit PyMC-Marketing's MMM (geometric + logistic) on the seed-0 data in its own venv."""
+    import subprocess
+    import tempfile
+
+    syn = synthesize(SynthConfig(seed=0, weeks=args.weeks, channels=args.channels))
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "synth.csv"
+        syn.frame.to_csv(csv, index=False)
+        cfg = {
+            "csv": str(csv),
+            "kpi": syn.spec["kpi"],
+            "channels": [c["spend"] for c in syn.spec["channels"].values()],
+            "controls": list(syn.spec["controls"]) + list(syn.spec["events"]),
+            "chains": args.chains,
+            "warmup": args.warmup,
+            "draws": args.draws,
+            "l_max": 13,
+            "sampler": args.pymc_sampler,
+        }
+        proc = subprocess.run(
+            [args.pymc_python, "-c", _PYMC_SCRIPT, json.dumps(cfg)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if not line:
+        raise RuntimeError(f"PyMC-Marketing run failed:\n{proc.stderr[-3000:]}")
+    out = json.loads(line[-1][len("RESULT ") :])
+    if "contribution" in out:
+        true = [syn.truth["channels"][ch]["contribution"] for ch in syn.truth["channels"]]
+        errs = [abs(a - b) / b for a, b in zip(out["contribution"], true, strict=True)]
+        out["median_rel_error"] = float(np.median(errs))
+    out["sampler"] = args.pymc_sampler
+    return out
+
+
+def _machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import jax
+    import numpyro
+
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}, jax {jax.__version__}, numpyro {numpyro.__version__}"
+    )
+
+
+def _fmt(x: object, spec: str = ".3f") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def report(args, results: dict) -> str:
+    lines = [
+        "# Bayesian engine benchmark",
+        "",
+        f"- Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`",
+        f"- Machine: {_machine()}; the 2 cores were shared with other jobs during the run, "
+        "so times are upper bounds.",
+        f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}",
+        f"- Model: {args.adstock} adstock (l_max 13, normalized) + {args.saturation} "
+        "saturation, ROI priors (default), Normal likelihood, NUTS (target accept "
+        f"{args.target_accept}) "
+        f"{args.chains} chain(s) x {args.warmup} warmup + {args.draws} draws, dense mass matrix.",
+        f"- Data: `synthesize(SynthConfig(seed, weeks={args.weeks}, channels={args.channels}))`; "
+        "channels cycle through geometric, Weibull-PDF and delayed-peak carry-over and Hill "
+        "or logistic saturation, noise 4% of the mean KPI.",
+        "",
+    ]
+    if "timing" in results:
+        t = results["timing"]
+        lines += [
+            f"## Timing ({args.weeks} weeks x {args.channels} channels, seed 0)",
+            "",
+            "| fit time (s) | max R-hat | min ESS bulk | min ESS tail | divergences |",
+            "|---|---|---|---|---|",
+            f"| {t['seconds']:.1f} | {_fmt(t['max_rhat'])} | {_fmt(t['min_ess_bulk'], '.0f')} "
+            f"| {_fmt(t['min_ess_tail'], '.0f')} | {t['divergences']} |",
+            "",
+            "Worst parameters: " + "; ".join(t["worst"]),
+            "",
+            "Fit time includes JIT compilation (about 10-15 s on this machine) and the "
+            "posterior summaries.",
+            "",
+        ]
+    if "accuracy" in results:
+        a = results["accuracy"]
+        lines += [
+            f"## Accuracy over {a['n_datasets']} synthetic datasets ({a['n_channels']} channels)",
+            "",
+            "| median contribution error (posterior mean) | mean | 90th percentile "
+            "| median error of the point model | 90% ROI interval coverage |",
+            "|---|---|---|---|---|",
+            f"| {a['median_rel_error']:.1%} | {a['mean_rel_error']:.1%} | "
+            f"{a['p90_rel_error']:.1%} | {a['median_point_rel_error']:.1%} | "
+            f"{a['coverage_90']:.0%} |",
+            "",
+            "| seed | channel | true contribution | posterior mean | error | true ROI "
+            "| 90% interval | covered |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in a["rows"]:
+            lines.append(
+                f"| {r['seed']} | {r['channel']} | {r['true_contribution']:.4g} | "
+                f"{r['posterior_mean_contribution']:.4g} | {r['rel_error']:.1%} | "
+                f"{r['true_roi']:.3f} | [{r['roi_lo']:.3f}, {r['roi_hi']:.3f}] | "
+                f"{'yes' if r['covered'] else 'no'} |"
+            )
+        per_fit = [r for r in a["rows"] if "_seconds" in r]
+        lines += [
+            "",
+            "Per dataset: "
+            + "; ".join(
+                f"seed {r['seed']}: {r['_seconds']:.0f} s, R-hat {_fmt(r['_diag']['max_rhat'])}, "
+                f"{r['_diag']['divergences']} divergences"
+                for r in per_fit
+            ),
+            "",
+        ]
+    if "pymc" in results and "failed" in results["pymc"]:
+        lines += ["## PyMC-Marketing", "", f"Run failed: `{results['pymc']['failed']}`", ""]
+    if "pymc" in results and "failed" not in results["pymc"]:
+        p = results["pymc"]
+        ours = results.get("timing", {}).get("seconds")
+        ratio = f"{ours / p['seconds']:.2f}" if ours else "n/a"
+        lines += [
+            "## PyMC-Marketing 0.19.2 on the same data (seed 0)",
+            "",
+            f"Separate venv; `MMM(GeometricAdstock(l_max=13), LogisticSaturation(), "
+            f"yearly_seasonality=2)`, controls and events as control columns, "
+            f"{args.chains} chains x {args.warmup} tune + {args.draws} draws, sampler "
+            f"`{p['sampler']}`. Time is `mmm.fit` wall time (model build, compilation and "
+            "sampling), as ours is `fit_bayes` wall time."
+            + (
+                f" PyMC-Marketing figures come from an earlier run of this script "
+                f"(`{p['reused_from']}`), on the same data and settings."
+                if "reused_from" in p
+                else ""
+            ),
+            "",
+            "| engine | fit time (s) | max R-hat | min ESS bulk | divergences | median contribution error |",
+            "|---|---|---|---|---|---|",
+            f"| PyMC-Marketing | {p['seconds']:.1f} | {_fmt(p['max_rhat'])} | "
+            f"{_fmt(p['min_ess_bulk'], '.0f')} | {p['divergences']} | "
+            f"{_fmt(p.get('median_rel_error'), '.1%')} |",
+            f"| mediamix bayes | {_fmt(ours, '.1f')} | {_fmt(results.get('timing', {}).get('max_rhat'))} | "
+            f"{_fmt(results.get('timing', {}).get('min_ess_bulk'), '.0f')} | "
+            f"{results.get('timing', {}).get('divergences')} | "
+            f"{_fmt(results.get('timing', {}).get('median_rel_error'), '.1%')} |",
+            "",
+            f"Time ratio mediamix / PyMC-Marketing: {ratio}. The models differ (their "
+            "default geometric + logistic against our delayed-peak + Hill), so this compares the "
+            "tools on the same data and sampler settings, not identical posteriors.",
+            "",
+        ]
+    if "meridian" in results and "failed" in results["meridian"]:
+        lines += ["## Meridian", "", f"Run failed: `{results['meridian']['failed']}`", ""]
+    if "meridian" in results and "failed" not in results["meridian"]:
+        m = results["meridian"]
+        lines += [
+            "## Meridian simulated geo dataset (40 geos x 156 weeks, no published truth)",
+            "",
+            "NUTS on the data summed to national (the default; the geo model is "
+            "experimental), conversions KPI, 5 spend channels, controls "
+            f"competitor_sales_control, sentiment_score_control and Promo, organic "
+            f"Organic_channel0_impression; {args.chains} chains ({m['chain_method']}) x "
+            f"{args.warmup} + {args.draws}. Fit time {m['seconds']:.1f} s, max R-hat "
+            f"{_fmt(m['max_rhat'])}, min ESS bulk {_fmt(m['min_ess_bulk'], '.0f')}, "
+            f"divergences {m['divergences']}, 90% predictive coverage "
+            f"{_fmt(m['ppc_coverage_90'], '.2f')}, national-summary R2 "
+            f"{_fmt(m['national_r2'], '.3f')}. "
+            + (
+                f"Geo model (40 geos, per-capita, geo intercepts and geo media effects "
+                f"pooled toward national) with SVI (3000 steps, AutoNormal): "
+                f"{m['geo_svi_seconds']:.1f} s, 90% predictive coverage "
+                f"{m['geo_svi_ppc_coverage_90']:.2f}, national-summary R2 "
+                f"{m['geo_svi_national_r2']:.3f}. "
+                if "geo_svi_seconds" in m
+                else ""
+            )
+            + " ".join(m["notes"]),
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--weeks", type=int, default=156)
+    parser.add_argument("--channels", type=int, default=4)
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=1000)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--method", default="nuts", choices=["nuts", "svi", "map"])
+    parser.add_argument(
+        "--adstock", default="delayed", choices=["delayed", "weibull_pdf", "geometric"]
+    )
+    parser.add_argument("--saturation", default="hill", choices=["hill", "logistic"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["timing", "accuracy"])
+    parser.add_argument("--target-accept", type=float, default=0.9)
+    parser.add_argument("--meridian", action="store_true")
+    parser.add_argument("--meridian-geo-svi", action="store_true")
+    parser.add_argument("--pymc-python", default=None, help="python of a venv with pymc-marketing")
+    parser.add_argument("--pymc-sampler", default="pymc", choices=["pymc", "numpyro"])
+    parser.add_argument(
+        "--pymc-result",
+        type=Path,
+        default=None,
+        help="reuse the 'pymc' entry of an earlier --json output instead of re-running it",
+    )
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "bayes.md")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    results: dict = {}
+
+    def save() -> None:
+        # after every stage, so a long last stage never loses the earlier figures
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(report(args, results))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2, default=float))
+
+    if args.pymc_result and not args.pymc_python:
+        results["pymc"] = json.loads(args.pymc_result.read_text())["pymc"]
+        results["pymc"]["reused_from"] = str(args.pymc_result)
+    if "timing" not in args.skip:
+        results["timing"] = timing(args)
+        print(f"timing: {results['timing']}", file=sys.stderr, flush=True)
+        save()
+    if args.pymc_python:
+        try:
+            results["pymc"] = pymc_marketing(args)
+        except Exception as exc:  # a failed side run must not lose the others
+            results["pymc"] = {"failed": repr(exc)[-2000:]}
+        print(f"pymc: {results['pymc']}", file=sys.stderr, flush=True)
+        save()
+    if "accuracy" not in args.skip and args.seeds > 0:
+        results["accuracy"] = accuracy(args)
+        save()
+    if args.meridian:
+        try:
+            results["meridian"] = meridian(args)
+        except Exception as exc:
+            results["meridian"] = {"failed": repr(exc)[-2000:]}
+        print(f"meridian: {results['meridian']}", file=sys.stderr, flush=True)
+    save()
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
