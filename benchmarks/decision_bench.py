@@ -67,6 +67,21 @@ def plan_totals(model: FittedResponse) -> dict[str, float]:
     return {c: a.spend for c, a in optimized_plan(model).channels.items()}
 
 
+ENGINE: dict[str, Any] = {"name": "ridge", "chains": 1, "warmup": 500, "draws": 500}
+
+
+def fit_engine(data: Any, spec: ModelSpec) -> Any:
+    """Fit the engine chosen on the command line (ridge, or bayes with NUTS)."""
+    if ENGINE["name"] == "bayes":
+        from mediamix.models.bayes.fit import BayesOptions, fit_bayes
+
+        options = BayesOptions(
+            seed=0, chains=ENGINE["chains"], warmup=ENGINE["warmup"], draws=ENGINE["draws"]
+        )
+        return fit_bayes(data, spec, options)
+    return fit_ridge(data, spec, RidgeOptions(seed=0))
+
+
 def run(n: int, skip: int = 0) -> list[dict[str, Any]]:
     rows = []
     for config in shapes(n + skip)[skip:]:
@@ -74,7 +89,7 @@ def run(n: int, skip: int = 0) -> list[dict[str, Any]]:
         synth = synthesize(config)
         spec = ModelSpec.model_validate(synth.spec)
         data, _ = build_dataset(synth.frame, spec, source="synth.csv")
-        result = fit_ridge(data, spec, RidgeOptions(seed=0))
+        result = fit_engine(data, spec)
         fitted = FittedResponse(result)
         history = result.data.spend[0]
         true_fits = {
@@ -150,8 +165,11 @@ def engine_fingerprint() -> str:
     import mediamix.models.ridge as ridge_module
 
     folder = Path(ridge_module.__file__).parent
+    names = ["ridge.py", "search.py"]
+    if ENGINE["name"] == "bayes":
+        names = [f"bayes/{p.name}" for p in sorted((folder / "bayes").glob("*.py"))]
     parts = []
-    for name in ("ridge.py", "search.py"):
+    for name in names:
         path = folder / name
         if path.is_file():
             parts.append(f"{name} {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}")
@@ -183,12 +201,19 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
 def report(rows: list[dict[str, Any]]) -> str:
     lv = DEFAULT_LEVEL
     lines = [
-        "# Decision quality (ridge engine)",
+        f"# Decision quality ({ENGINE['name']} engine)",
         "",
-        f"Command: `.venv/bin/python benchmarks/decision_bench.py --seeds {len(rows)} --write`",
+        f"Command: `.venv/bin/python benchmarks/decision_bench.py --engine {ENGINE['name']} "
+        f"--seeds {len(rows)} --write`"
+        + (
+            f" (NUTS {ENGINE['chains']} chain(s) x {ENGINE['warmup']} warmup + "
+            f"{ENGINE['draws']} draws)"
+            if ENGINE["name"] == "bayes"
+            else ""
+        ),
         f"Machine: {platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}, 2 cores",
-        f"Ridge engine source: {engine_fingerprint()} (SHA-256 prefixes of the files "
+        f"Engine source: {engine_fingerprint()} (SHA-256 prefixes of the files "
         "measured; figures move with the engine)",
         "",
         "Plans at the historical budget, each channel bounded to 0.5x-2x of historical "
@@ -197,7 +222,7 @@ def report(rows: list[dict[str, Any]]) -> str:
         "media response (not the KPI total). 'optimized' is the plan for the point model; 'recommended' is "
         f"the risk-adjusted plan (`mediamix.optimization.risk`, level {lv}): the "
         "optimized plan when it beats the historical mix in at least that share of the "
-        "model's draws (bootstrap x Pareto-front ROI), else the best point on the line "
+        "model's draws (ridge: bootstrap x Pareto-front ROI; bayes: posterior draws), else the best point on the line "
         "from the historical mix to it that does.",
         "",
         "| seed | channels | weeks | contribution error | optimized: captured | "
@@ -212,16 +237,25 @@ def report(rows: list[dict[str, Any]]) -> str:
             f"{r['recommendation']} ({r['step']:.2f}) | {r[f'safe_captured_{lv}']:.2f} | "
             f"{r[f'safe_vs_hist_{lv}']:+.2%} | {r['best_vs_hist']:+.2%} |"
         )
-    lines += ["", "Summary (targets: median captured >= 0.6, no plan worse than -1% in truth):"]
+    lines += [
+        "",
+        f"Summary (targets: median captured >= {0.7 if ENGINE['name'] == 'bayes' else 0.6}, no plan worse than -1% in truth):",
+    ]
     lines += summary(rows)
     safe = [lv for lv in LEVELS if min(r[f"safe_vs_hist_{lv}"] for r in rows) >= -0.01]
     lines += [
         "",
         f"Rule: the default level is {DEFAULT_LEVEL}. On these datasets the levels with no "
         f"plan worse than -1% are {safe or 'none'}; the lowest such level keeps the most "
-        "uplift. The draws combine the bootstrap with the Pareto-front models that fit "
-        "within 5% of the best training NRMSE, and credit no increasing returns above "
-        "historical spend (see `mediamix.models.response`).",
+        "uplift. "
+        + (
+            "The draws are the posterior ROI draws"
+            if ENGINE["name"] == "bayes"
+            else "The draws combine the bootstrap with the Pareto-front models that fit "
+            "within 5% of the best training NRMSE"
+        )
+        + "; above historical spend they credit no increasing returns "
+        "(see `mediamix.models.response`).",
     ]
     lines += [
         "",
@@ -239,8 +273,13 @@ def main() -> None:
     parser.add_argument(
         "--holdout", type=int, default=0, help="also summarize this many further datasets"
     )
-    parser.add_argument("--write", action="store_true", help=f"write {RESULTS}")
+    parser.add_argument("--engine", choices=["ridge", "bayes"], default="ridge")
+    parser.add_argument("--chains", type=int, default=1, help="bayes: NUTS chains")
+    parser.add_argument("--warmup", type=int, default=500, help="bayes: warmup per chain")
+    parser.add_argument("--draws", type=int, default=500, help="bayes: draws per chain")
+    parser.add_argument("--write", action="store_true", help="write the results file")
     args = parser.parse_args()
+    ENGINE.update(name=args.engine, chains=args.chains, warmup=args.warmup, draws=args.draws)
     engine_fingerprint()
     text = report(run(args.seeds, args.skip))
     if args.holdout:
@@ -259,8 +298,9 @@ def main() -> None:
         )
     print(text)
     if args.write:
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(text)
+        out = RESULTS if ENGINE["name"] == "ridge" else RESULTS.with_name("decision_bayes.md")
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(text)
 
 
 if __name__ == "__main__":
