@@ -222,7 +222,7 @@ def report(rows: list[dict[str, Any]]) -> str:
         "media response (not the KPI total). 'optimized' is the plan for the point model; 'recommended' is "
         f"the risk-adjusted plan (`mediamix.optimization.risk`, level {lv}): the "
         "optimized plan when it beats the historical mix in at least that share of the "
-        "model's draws (ridge: bootstrap x Pareto-front ROI; bayes: posterior draws), else the best point on the line "
+        "model's draws (ridge: bootstrap x Pareto-front ROI; bayes: posterior draws of the curves), else the best point on the line "
         "from the historical mix to it that does.",
         "",
         "| seed | channels | weeks | contribution error | optimized: captured | "
@@ -249,7 +249,7 @@ def report(rows: list[dict[str, Any]]) -> str:
         f"plan worse than -1% are {safe or 'none'}; the lowest such level keeps the most "
         "uplift. "
         + (
-            "The draws are the posterior ROI draws"
+            "The draws are the posterior draws, each with its own curve (plans maximize the expected response over them)"
             if ENGINE["name"] == "bayes"
             else "The draws combine the bootstrap with the Pareto-front models that fit "
             "within 5% of the best training NRMSE"

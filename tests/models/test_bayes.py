@@ -234,3 +234,27 @@ def test_cli_fit_engine_bayes_with_sampler_options(run_cli, tmp_path):
     )
     assert bad.code == 2
     assert "--method must be nuts, svi or map" in bad.err
+
+
+def test_plans_use_the_posterior_expectation(nuts_fit):
+    from mediamix.models.response import MAX_POSTERIOR_DRAWS, FittedResponse
+
+    result, _ = nuts_fit
+    model = FittedResponse(result)
+    current = model.current
+    draws = model.response_draws(current)  # (S,)
+    n = result.draws["contribution"].shape[0]
+    idx = np.unique(np.linspace(0, n - 1, min(n, MAX_POSTERIOR_DRAWS)).round().astype(int))
+    # each draw's curve at the historical spend gives that draw's own contribution
+    expected = result.draws["contribution"][idx].sum(axis=1)
+    np.testing.assert_allclose(draws, expected, rtol=1e-6)
+    # the planned response is the expectation over the draws
+    assert model.response(current) == pytest.approx(float(expected.mean()), rel=1e-9)
+    # and its gradient is the expectation's gradient
+    x = current * 0.9
+    grad = model.gradient(x)
+    for c in range(len(x)):
+        h = np.zeros_like(x)
+        h[c] = 1e-4 * x[c]
+        fd = (model.response(x + h) - model.response(x - h)) / (2 * h[c])
+        assert grad[c] == pytest.approx(float(fd), rel=1e-4)

@@ -27,8 +27,13 @@ crediting no increasing returns the data never showed. The point response
 (:meth:`FittedResponse.response`, what the optimizer maximizes) is unchanged.
 
 Channels with a zero or undefined point ROI, and non-finite draws, keep the point
-coefficient (scale 1). For a Bayesian posterior whose transforms vary by draw
-this is an approximation: only the coefficient's uncertainty is carried.
+coefficient (scale 1).
+
+A Bayesian fit that stores each draw's curve (``draws["curve__*"]``: coefficient and
+transform parameters in the input's units) is planned on the posterior itself:
+``response`` is the expected response over (up to ``MAX_POSTERIOR_DRAWS``) draws,
+``gradient`` its gradient, and ``response_draws`` each draw's own curve. At the
+historical spend every draw's response equals that draw's contribution.
 """
 
 from __future__ import annotations
@@ -62,7 +67,8 @@ class FittedResponse:
 
     def __init__(self, result: FitResult, periods: int | None = None) -> None:
         self._setup(result.channels, result.data.spend[0], periods)
-        self._scale = _draw_scale(result)
+        self._post = _posterior_curves(result, self._unit)
+        self._scale = None if self._post is not None else _draw_scale(result)
 
     @classmethod
     def from_parts(
@@ -80,6 +86,7 @@ class FittedResponse:
         """
         self = cls.__new__(cls)
         self._setup(channels, np.asarray(history, float), periods)
+        self._post = None
         self._scale = None
         if draw_scale is not None:
             scale = np.asarray(draw_scale, float)
@@ -109,6 +116,7 @@ class FittedResponse:
         unit = np.divide(
             pattern, totals, out=np.full_like(pattern, 1.0 / periods), where=totals > 0
         )
+        self._unit = unit
         self._a = np.column_stack(
             [
                 np.asarray(adstock_from_dict(dict(fits[c].adstock)).apply(unit[:, i]))
@@ -127,8 +135,13 @@ class FittedResponse:
         return self._channels
 
     def channel_response(self, spend: np.ndarray) -> np.ndarray:
-        """Response per channel (..., C) to plan totals ``spend`` (..., C)."""
+        """Response per channel (..., C) to plan totals ``spend`` (..., C).
+
+        For a posterior with per-draw curves, the expected response over the draws.
+        """
         x = np.asarray(spend, float)
+        if self._post is not None:
+            return np.asarray(self._post.channel_draws(x).mean(axis=0))
         out = np.empty(x.shape)
         for c, sat in enumerate(self._sats):
             v = x[..., c, None] * self._a[:, c]  # (..., H)
@@ -146,6 +159,8 @@ class FittedResponse:
     @property
     def n_draws(self) -> int:
         """Number of draws behind :meth:`response_draws` (0 when the fit has none)."""
+        if self._post is not None:
+            return int(self._post.beta.shape[0])
         return 0 if self._scale is None else int(self._scale.shape[0])
 
     @property
@@ -160,6 +175,14 @@ class FittedResponse:
         Note that :meth:`response` is the point fit, not the mean of the draws (for
         the ridge bootstrap the two differ only by the bootstrap's bias).
         """
+        if self._post is not None:
+            x = np.asarray(spend, float)
+            per_draw = self._post.channel_draws(x)  # (S, ..., C)
+            base = self._post.channel_draws(self.current)  # (S, C)
+            base = base.reshape(base.shape[:1] + (1,) * (per_draw.ndim - 2) + base.shape[1:])
+            ratio = np.divide(x, self.current, out=np.ones_like(x), where=self.current > 0)
+            clipped = np.where(ratio > 1.0, np.minimum(per_draw, base * ratio), per_draw)
+            return np.asarray(clipped.sum(axis=-1))
         per = self.channel_response(spend)  # (..., C)
         if self._scale is None:
             return per.sum(axis=-1)[None]
@@ -178,6 +201,8 @@ class FittedResponse:
     def gradient(self, spend: np.ndarray) -> np.ndarray:
         """d response / d spend (..., C)."""
         x = np.asarray(spend, float)
+        if self._post is not None:
+            return np.asarray(self._post.channel_gradient_draws(x).mean(axis=0))
         out = np.empty(x.shape)
         for c, sat in enumerate(self._sats):
             a = self._a[:, c]
@@ -188,6 +213,92 @@ class FittedResponse:
                 terms = np.where(a > 0, np.asarray(sat.derivative(v)) * a, 0.0)
             out[..., c] = self._betas[c] * terms.sum(-1)
         return out
+
+
+MAX_POSTERIOR_DRAWS = 100
+"""Posterior draws a plan averages over (evenly spaced through the chains)."""
+
+
+class _PosteriorCurves:
+    """Per-draw response curves of a Bayesian fit, on a plan's unit spend pattern.
+
+    For draw ``s`` and channel ``c``: ``r_sc(X) = beta_sc * sum_t sat_sc(X * a_stc)``
+    with ``a_sc`` the draw's adstock applied to the unit pattern. Hill and logistic
+    saturations (the Bayesian engine's) are evaluated in closed form, vectorized over
+    draws and periods.
+    """
+
+    def __init__(
+        self, a: np.ndarray, beta: np.ndarray, kind: str, p1: np.ndarray, p2: np.ndarray | None
+    ) -> None:
+        self.a = a  # (S, H, C)
+        self.beta = beta  # (S, C)
+        self.kind = kind
+        self.p1 = p1  # (S, C): half_saturation or lam
+        self.p2 = p2  # (S, C): slope (hill)
+
+    def _sat(self, v: np.ndarray, c: int, derivative: bool) -> np.ndarray:
+        p1 = self.p1[:, c, None]
+        if self.kind == "hill":
+            s = self.p2[:, c, None]  # type: ignore[index]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                if not derivative:
+                    return np.where(v > 0, 1.0 / (1.0 + (p1 / v) ** s), 0.0)
+                d = s * p1**s * v ** (s - 1.0) / (v**s + p1**s) ** 2
+                return np.where(np.isfinite(d), d, 0.0)
+        e = np.exp(-p1 * v)
+        if not derivative:
+            return (1.0 - e) / (1.0 + e)
+        return 2.0 * p1 * e / (1.0 + e) ** 2
+
+    def channel_draws(self, x: np.ndarray) -> np.ndarray:
+        """Per-draw channel responses (S, ..., C) to plan totals ``x`` (..., C)."""
+        S, _, C = self.a.shape
+        out = np.empty((S, *x.shape))
+        for c in range(C):
+            v = x[..., c, None, None] * self.a[:, :, c]  # (..., S, H)
+            r = self._sat(v, c, False).sum(axis=-1) * self.beta[:, c]  # (..., S)
+            out[..., c] = np.moveaxis(r, -1, 0)
+        return out
+
+    def channel_gradient_draws(self, x: np.ndarray) -> np.ndarray:
+        """Per-draw derivatives of each channel's response (S, ..., C)."""
+        S, _, C = self.a.shape
+        out = np.empty((S, *x.shape))
+        for c in range(C):
+            a = self.a[:, :, c]
+            v = x[..., c, None, None] * a
+            g = (self._sat(v, c, True) * a).sum(axis=-1) * self.beta[:, c]
+            out[..., c] = np.moveaxis(g, -1, 0)
+        return out
+
+
+def _posterior_curves(result: FitResult, unit: np.ndarray) -> _PosteriorCurves | None:
+    """The fit's per-draw curves (``draws["curve__*"]``) on the unit pattern, if any."""
+    d = result.draws
+    if "curve__beta" not in d:
+        return None
+    names = result.channel_names
+    kinds = {dict(result.channels[c].saturation)["type"] for c in names}
+    if not kinds <= {"hill", "logistic"} or len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    beta = np.asarray(d["curve__beta"], float)
+    n = beta.shape[0]
+    idx = np.unique(np.linspace(0, n - 1, min(n, MAX_POSTERIOR_DRAWS)).round().astype(int))
+    keys = [k for k in ("alpha", "theta", "shape", "scale") if f"curve__{k}" in d]
+    a = np.empty((len(idx), unit.shape[0], len(names)))
+    for c, ch in enumerate(names):
+        base = dict(result.channels[ch].adstock)
+        for j, s in enumerate(idx):
+            params = dict(base, **{k: float(d[f"curve__{k}"][s, c]) for k in keys})
+            a[j, :, c] = adstock_from_dict(params).apply(unit[:, c])
+    if kind == "hill":
+        p1 = np.asarray(d["curve__half_saturation"], float)[idx]
+        p2: np.ndarray | None = np.asarray(d["curve__slope"], float)[idx]
+    else:
+        p1, p2 = np.asarray(d["curve__lam"], float)[idx], None
+    return _PosteriorCurves(a, beta[idx], kind, p1, p2)
 
 
 def _draw_scale(result: FitResult, n_draws: int = 400, seed: int = 0) -> np.ndarray | None:

@@ -619,12 +619,23 @@ def _build_result(
         )
         for c, ch in enumerate(data.channels)
     }
+    draws: dict[str, np.ndarray] = {"roi": roi, "contribution": contribution, "mroi": mroi}
+    if inputs.x.shape[0] == 1:
+        # each draw's curve in the input's units, so plans can average the response
+        # over the posterior (mediamix.models.response); national models only
+        draws["curve__beta"] = beta * y_scale
+        for name, values in params.items():
+            if name == "half_saturation":
+                values = values * spend_scale
+            elif name == "lam":
+                values = values / spend_scale
+            draws[f"curve__{name}"] = values
     return {
         "channels": channels,
         "intercept": intercept,
         "baseline_coef": baseline_coef,
         "roi_interval": intervals,
-        "draws": {"roi": roi, "contribution": contribution, "mroi": mroi},
+        "draws": draws,
     }
 
 
