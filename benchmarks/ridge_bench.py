@@ -2,8 +2,9 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/ridge_bench.py [--seeds 20] [--candidates 5000]
-                                               [--out benchmarks/results/ridge.md]
+    .venv/bin/python benchmarks/ridge_bench.py [--seeds 20] [--holdout 20]
+        [--candidates N] [--search-seeds 1,2] [--optimizer scipy|de|...]
+        [--out benchmarks/results/ridge.md]
 
 Sections
 --------
@@ -72,7 +73,8 @@ def throughput(batch: int = 200, batches: int = 10) -> dict[str, float]:
     for _ in range(batches):
         evaluate(prep.problem, space.decode(rng.random((batch, space.n_dims))))
     eval_rate = batch * batches / (time.perf_counter() - start)
-    sr = run_search(prep.problem, space, candidates=4000, batch=batch, seed=0)
+    sr = run_search(prep.problem, space, candidates=4000, batch=batch, seed=0, optimizer="scipy")
+    jade = run_search(prep.problem, space, candidates=4000, batch=batch, seed=0, optimizer="de")
     ng = run_search(
         prep.problem, space, candidates=2000, batch=batch, seed=0, optimizer="nevergrad"
     )
@@ -80,23 +82,30 @@ def throughput(batch: int = 200, batches: int = 10) -> dict[str, float]:
         "nevergrad": ng.rate,
         "evaluate": eval_rate,
         "search": sr.rate,
+        "jade": jade.rate,
         "search_seconds": sr.seconds,
         "search_candidates": float(len(sr.u)),
     }
 
 
-def robyn(candidates: int = 10_000) -> dict[str, object]:
+def robyn(candidates: int = 10_000, optimizer: str = "scipy") -> dict[str, object]:
     """The 10,000-candidate search on Robyn's simulated weekly data."""
     from mediamix.service.data import load_dataset
 
     loaded = load_dataset(ROBYN_SPEC)
     start = time.perf_counter()
-    res = R.fit_ridge(loaded.dataset, loaded.spec, R.RidgeOptions(seed=0, candidates=candidates))
+    res = R.fit_ridge(
+        loaded.dataset,
+        loaded.spec,
+        R.RidgeOptions(seed=0, candidates=candidates, optimizer=optimizer),
+    )
     total = time.perf_counter() - start
     # search alone, same settings
     prep = R.prepare(loaded.dataset, loaded.spec)
     space = search_space(loaded.spec, prep.data.channels)
-    sr = run_search(prep.problem, space, candidates=candidates, batch=200, seed=0)
+    sr = run_search(
+        prep.problem, space, candidates=candidates, batch=200, seed=0, optimizer=optimizer
+    )
     return {
         "total_seconds": total,
         "search_seconds": sr.seconds,
@@ -111,7 +120,11 @@ def robyn(candidates: int = 10_000) -> dict[str, object]:
 
 
 def recovery(
-    seeds: int, candidates: int, first: int = 0, search_seeds: tuple[int, ...] = ()
+    seeds: int,
+    candidates: int,
+    first: int = 0,
+    search_seeds: tuple[int, ...] = (),
+    optimizer: str = "scipy",
 ) -> list[dict[str, object]]:
     """Contribution error per seed and selection rule (one search per seed).
 
@@ -125,7 +138,9 @@ def recovery(
         prep = R.prepare(data, spec)
         space = search_space(spec, prep.data.channels)
         start = time.perf_counter()
-        sr = run_search(prep.problem, space, candidates=candidates, batch=200, seed=0)
+        sr = run_search(
+            prep.problem, space, candidates=candidates, batch=200, seed=0, optimizer=optimizer
+        )
         seconds = time.perf_counter() - start
         true = np.array([synth.truth["channels"][c]["contribution"] for c in prep.data.channels])
         errors = {}
@@ -137,7 +152,14 @@ def recovery(
             errors[rule] = float(np.abs(res.contributions() - true).sum() / true.sum())
         by_seed = {0: errors[SELECTION_RULES[0]]}
         for s_seed in search_seeds:
-            other = run_search(prep.problem, space, candidates=candidates, batch=200, seed=s_seed)
+            other = run_search(
+                prep.problem,
+                space,
+                candidates=candidates,
+                batch=200,
+                seed=s_seed,
+                optimizer=optimizer,
+            )
             cand = other.candidates.take([other.chosen])
             coef, _X, K = R.refit(prep, cand)
             res = R.build_result(prep, spec, cand, coef, K, {})
@@ -192,15 +214,17 @@ def render(tp, rb, sets, mem, args) -> str:
         "",
         f"Command: `.venv/bin/python benchmarks/ridge_bench.py --seeds {args.seeds} "
         f"--holdout {args.holdout} --candidates {args.candidates} "
-        f"--search-seeds {args.search_seeds}`",
+        f"--search-seeds {args.search_seeds} --optimizer {args.optimizer}`",
         "",
         "## Throughput (156 weeks x 10 channels, batches of 200)",
         "",
         "| what | candidates/s |",
         "|---|---|",
         f"| batched evaluation (features, 2 ridge solves, objectives) | {tp['evaluate']:.0f} |",
-        f"| whole search (DE, {tp['search_candidates']:.0f} candidates, "
+        f"| whole search, `optimizer='scipy'` (scipy.optimize.differential_evolution, "
+        f"vectorized, {tp['search_candidates']:.0f} candidates, "
         f"{tp['search_seconds']:.2f} s) | {tp['search']:.0f} |",
+        f"| whole search, `optimizer='de'` (numpy JADE, 4000 candidates) | {tp['jade']:.0f} |",
         f"| whole search with `optimizer='nevergrad'` (TwoPointsDE ask/tell, 2000 "
         f"candidates) | {tp['nevergrad']:.0f} |",
         "",
@@ -293,23 +317,31 @@ def main() -> None:
         "--holdout", type=int, default=20, help="further seeds from 100, not used to tune"
     )
     parser.add_argument("--candidates", type=int, default=R.RidgeOptions().candidates)
+    parser.add_argument(
+        "--optimizer", default=R.RidgeOptions().optimizer, help="optimizer of every search"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ridge.md")
     args = parser.parse_args()
     tp = throughput()
     print(f"throughput: {tp}", file=sys.stderr, flush=True)
-    rb = robyn()
+    rb = robyn(optimizer=args.optimizer)
     print(
         f"robyn: {rb['total_seconds']:.2f} s total, search {rb['search_seconds']:.2f} s",
         file=sys.stderr,
         flush=True,
     )
     extra = tuple(int(x) for x in args.search_seeds.split(",") if x.strip())
-    sets = [(f"seeds 0-{args.seeds - 1}", recovery(args.seeds, args.candidates, 0, extra))]
+    sets = [
+        (
+            f"seeds 0-{args.seeds - 1}",
+            recovery(args.seeds, args.candidates, 0, extra, args.optimizer),
+        )
+    ]
     if args.holdout:
         sets.append(
             (
                 f"held-out seeds 100-{99 + args.holdout} (never used while choosing the rule)",
-                recovery(args.holdout, args.candidates, 100, extra),
+                recovery(args.holdout, args.candidates, 100, extra, args.optimizer),
             )
         )
     text = render(tp, rb, sets, peak_memory_mb(), args)

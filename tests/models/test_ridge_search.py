@@ -310,7 +310,7 @@ def test_search_problem_types():
     np.testing.assert_allclose(p.spend_share, [0.5, 0.5])
 
 
-@pytest.mark.parametrize("optimizer", ["de", "random", "nevergrad"])
+@pytest.mark.parametrize("optimizer", ["de", "scipy", "random", "nevergrad"])
 def test_optimizers_report_progress_with_rate(small, optimizer):
     _, spec, data = small
     prep = R.prepare(data, spec)
@@ -369,3 +369,16 @@ def test_batch_solutions_match_the_exact_refit(small, standardize):
     assert checked >= 3
     res = R.fit_ridge(data, spec, dataclasses.replace(FAST, standardize_media=standardize))
     assert all(fit.beta >= 0 for fit in res.channels.values())
+
+
+def test_scipy_optimizer_is_seeded_and_keeps_every_candidate(small):
+    _, spec, data = small
+    prep = R.prepare(data, spec)
+    space = search_space(spec, prep.data.channels)
+    a = run_search(prep.problem, space, candidates=300, batch=50, seed=3, optimizer="scipy")
+    b = run_search(prep.problem, space, candidates=300, batch=50, seed=3, optimizer="scipy")
+    assert len(a.u) == 300
+    np.testing.assert_array_equal(a.u, b.u)
+    assert a.chosen == b.chosen
+    # later generations improve on the initial Latin hypercube
+    assert a.scores.nrmse_train[250:].min() <= a.scores.nrmse_train[:50].min()
