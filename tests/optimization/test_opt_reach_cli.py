@@ -79,3 +79,42 @@ def test_reach_errors_name_the_key_or_column(run_cli, tmp_path):
     res = run_cli(["optimize", "--objective", "reach", "--budget", "10"])
     assert res.code == 2
     assert "--reach" in res.err
+
+
+def test_reach_objective_with_curves_given_directly(run_cli, tmp_path):
+    # CONTRACTS.md: --objective reach also plans from CURVES.json whose response is reach
+    curves = tmp_path / "curves.json"
+    curves.write_text(
+        json.dumps(
+            {
+                "channels": {
+                    "tv": {
+                        "beta": 1000.0,
+                        "saturation": {"type": "hill", "half_saturation": 500.0, "slope": 1.0},
+                    },
+                    "radio": {
+                        "beta": 800.0,
+                        "saturation": {"type": "hill", "half_saturation": 300.0, "slope": 1.0},
+                    },
+                }
+            }
+        )
+    )
+    plan_path = tmp_path / "plan.json"
+    res = run_cli(
+        [
+            "optimize",
+            "--curves",
+            curves,
+            "--objective",
+            "reach",
+            "--budget",
+            "1000",
+            "--out",
+            plan_path,
+        ]
+    )
+    assert res.code == 0, res.err
+    plan = json.loads(plan_path.read_text())
+    assert plan["objective"] == "reach"
+    assert np.isclose(sum(c["spend"] for c in plan["channels"].values()), 1000.0)

@@ -110,17 +110,22 @@ def optimize_cmd(
         _weekly(model, curves, budget, objective, constraints, out, periods)
         return
     response_model = None
-    if objective == Objective.REACH or reach is not None:
-        if reach is None or model is not None or curves is not None:
+    if reach is not None:
+        if model is not None or curves is not None or objective != Objective.REACH:
             raise InputError.single(
-                "--objective reach takes --reach reach.json (and neither --model nor --curves)",
+                "--reach goes with --objective reach, without --model or --curves",
                 column="--reach",
             )
-        if objective != Objective.REACH:
-            raise InputError.single("--reach goes with --objective reach", column="--objective")
         from mediamix.service.optimize import reach_response
 
         response_model = reach_response(reach, periods)
+    elif objective == Objective.REACH and curves is None:
+        # CURVES.json may describe reach directly; a fitted KPI model does not
+        raise InputError.single(
+            "--objective reach takes --reach reach.json or --curves CURVES.json "
+            "whose response is reach",
+            column="--objective",
+        )
     elif model is not None:
         from mediamix.service.optimize import model_response
 
