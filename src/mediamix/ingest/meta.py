@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from mediamix.data.unified import MEDIA_COLUMNS
 from mediamix.ingest.base import (
     FetchRequest,
     RateLimitedError,
@@ -185,23 +186,7 @@ class MetaSource:
             start,
             request.end,
         )
-        media = pd.DataFrame(
-            rows,
-            columns=[
-                "date_day",
-                "platform",
-                "account_id",
-                "campaign_id",
-                "channel",
-                "geo",
-                "currency_code",
-                "spend",
-                "impressions",
-                "clicks",
-                "conversions",
-                "conversions_value",
-            ],
-        )
+        media = pd.DataFrame(rows, columns=list(MEDIA_COLUMNS))
         return SourceBatch(
             source=self.name,
             account=self.account,

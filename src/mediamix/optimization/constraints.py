@@ -152,21 +152,10 @@ def constraints_from_dict(
 
 def read_constraints(path: Path | str) -> Constraints:
     """Read the constraints YAML (see the module docstring)."""
-    import yaml
+    from mediamix.optimization.documents import read_yaml
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError.single(
-            f"cannot read the constraints file: {err.strerror}", file=str(path)
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError.single(f"not valid YAML: {err}", file=str(path), row=line) from None
+    data = read_yaml(path, "constraints")
     if data is not None and not isinstance(data, dict):
         raise InputError.single("expected a mapping at the top level", file=str(path))
     return constraints_from_dict(data, file=str(path))

@@ -533,17 +533,7 @@ def read_reach(
     path: str | Path, *, periods: int | None = None
 ) -> tuple[ReachResponse, dict[str, float]]:
     """Read ``reach.json`` (written by ``mediamix reach-fit`` or by hand)."""
-    import json
+    from mediamix.optimization.documents import read_json_object
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError.single(f"reach file not found: {path}", file=str(path))
-    try:
-        doc = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise InputError.single(
-            f"not valid JSON: {err.msg}", file=str(path), row=err.lineno
-        ) from None
-    if not isinstance(doc, dict):
-        raise InputError.single("expected a JSON object", file=str(path))
+    doc = read_json_object(path, "reach")
     return reach_from_dict(doc, periods=periods, file=str(path))

@@ -23,7 +23,6 @@ layer; this module does not know about them.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -268,21 +267,10 @@ def curves_from_dict(data: Mapping[str, Any], *, file: str | None = None) -> Cur
 
 def read_curves(path: Path | str) -> CurvesResponse:
     """Read and validate a ``CURVES.json`` file (see :func:`curves_from_dict`)."""
+    from mediamix.optimization.documents import read_json_object
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError.single(
-            f"cannot read the curves file: {err.strerror}", file=str(path)
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError.single(
-            f"not valid JSON: {err.msg}", file=str(path), row=err.lineno
-        ) from None
-    if not isinstance(data, dict):
-        raise InputError.single("expected a JSON object with a 'channels' key", file=str(path))
+    data = read_json_object(path, "curves", "a JSON object with a 'channels' key")
     return curves_from_dict(data, file=str(path))
 
 

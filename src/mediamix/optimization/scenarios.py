@@ -174,23 +174,12 @@ def read_scenarios(path: Path | str, channels: Sequence[str]) -> dict[str, dict[
         Unreadable or invalid YAML, unknown or missing channels, bad numbers; the
         message names the file and the scenario key.
     """
-    import yaml
-
     from mediamix.errors import InputError
+    from mediamix.optimization.documents import read_yaml
 
     path = Path(path)
     file = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise InputError.single(
-            f"cannot read the scenarios file: {err.strerror}", file=file
-        ) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError.single(
-            f"not valid YAML: {err}", file=file, row=mark.line + 1 if mark is not None else None
-        ) from None
+    data = read_yaml(path, "scenarios")
     if isinstance(data, dict) and set(data) == {"scenarios"}:
         data = data["scenarios"]
     if not isinstance(data, dict) or not data:

@@ -360,20 +360,11 @@ def optimize_weekly(
 def _weekly_bounds(path: Path, names: list[str], H: int) -> tuple[Any, Any]:
     """Per-week ``(lower, upper)`` arrays (H, C) from the ``weeks`` block of a YAML file."""
     import numpy as np
-    import yaml
+
+    from mediamix.optimization.documents import read_yaml
 
     file = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except OSError as err:
-        raise InputError.single(
-            f"cannot read the constraints file: {err.strerror}", file=file
-        ) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError.single(
-            f"not valid YAML: {err}", file=file, row=mark.line + 1 if mark is not None else None
-        ) from None
+    data = read_yaml(path, "constraints") or {}
     if not isinstance(data, dict):
         raise InputError.single("expected a mapping at the top level", file=file)
     other = sorted(str(k) for k in data if k != "weeks")

@@ -22,6 +22,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mediamix.data.unified import (
+    CONTROL_COLUMNS,
+    CONTROL_KINDS,
+    KPI_COLUMNS,
+    MEDIA_COLUMNS,
+    MEDIA_GRAIN,
+    MEDIA_METRICS,
+    MEDIA_TEXT,
+)
 from mediamix.errors import Problem
 
 __all__ = [
@@ -35,13 +44,6 @@ __all__ = [
     "validate_long",
 ]
 
-MEDIA_TEXT = ("platform", "account_id", "campaign_id", "channel", "geo", "currency_code")
-MEDIA_METRICS = ("spend", "impressions", "clicks", "conversions", "conversions_value")
-MEDIA_COLUMNS = ("date_day", *MEDIA_TEXT, *MEDIA_METRICS)
-MEDIA_GRAIN = ("date_day", "platform", "account_id", "campaign_id", "channel", "geo")
-KPI_COLUMNS = ("date_day", "geo", "name", "value")
-CONTROL_COLUMNS = ("date_day", "geo", "name", "kind", "value")
-CONTROL_KINDS = ("control", "organic", "event")
 
 _MAX_LISTED = 8
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
