@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -123,7 +124,18 @@ class FitResult:
 
     def media_components(self, spend: np.ndarray | None = None) -> np.ndarray:
         """Per-period response of each channel (T, C) to ``spend`` (default: history)."""
-        spend = self.data.spend[0] if spend is None else np.asarray(spend, float)
+        if spend is None:
+            return self._history_media.copy()
+        return self._media_response(np.asarray(spend, float))
+
+    @cached_property
+    def _history_media(self) -> np.ndarray:
+        # the result is immutable: the window's media response is computed once
+        out = self._media_response(self.data.spend[0])
+        out.setflags(write=False)
+        return out
+
+    def _media_response(self, spend: np.ndarray) -> np.ndarray:
         out = np.empty(spend.shape)
         for c, fit in enumerate(self.channels.values()):
             out[:, c] = fit.response(spend[:, c])
@@ -161,12 +173,14 @@ class FitResult:
             out[column] = out[column] + value if column in out else value
         return pd.DataFrame(out)
 
-    @property
+    @cached_property
     def fitted(self) -> np.ndarray:
-        """Fitted KPI over the window (T,)."""
-        return np.asarray(
-            self.baseline_components().sum(axis=1).to_numpy() + self.media_components().sum(axis=1)
+        """Fitted KPI over the window (T,), read-only."""
+        out = np.asarray(
+            self.baseline_components().sum(axis=1).to_numpy() + self._history_media.sum(axis=1)
         )
+        out.setflags(write=False)
+        return out
 
     @property
     def actual(self) -> np.ndarray:
@@ -179,12 +193,11 @@ class FitResult:
         Components sum to ``fitted``.
         """
         base = self.baseline_components()
-        media = self.media_components()
+        media = self._history_media
         frame = pd.DataFrame(
             {"date": pd.to_datetime(self.data.dates).strftime("%Y-%m-%d"), "actual": self.actual}
         )
-        fitted = base.sum(axis=1).to_numpy() + media.sum(axis=1)
-        frame["fitted"] = fitted
+        frame["fitted"] = self.fitted
         for column in base.columns:
             frame[column] = base[column].to_numpy()
         for c, name in enumerate(self.channel_names):
@@ -194,7 +207,9 @@ class FitResult:
     # ---- metrics --------------------------------------------------------
     def contributions(self, scale: float = 1.0) -> np.ndarray:
         """Total contribution per channel (C,) with every period's spend x ``scale``."""
-        return np.asarray(self.media_components(self.data.spend[0] * scale).sum(axis=0))
+        if scale == 1.0:
+            return np.asarray(self._history_media.sum(axis=0))
+        return np.asarray(self._media_response(self.data.spend[0] * scale).sum(axis=0))
 
     def channel_metrics(self) -> dict[str, dict[str, Any]]:
         """Spend, contribution, shares, ROI, mROI, CPA and transforms per channel."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +115,6 @@ def run_demo(
         "recovery": out / "recovery.csv",
         "report": out / "report.html",
     }
-    json.dumps({k: str(v) for k, v in files.items()})
     return DemoOutcome(
         out=out, files=files, recovery=recovery, plan=plan_dict, uplift_in_truth=uplift
     )
