@@ -310,7 +310,7 @@ def test_search_problem_types():
     np.testing.assert_allclose(p.spend_share, [0.5, 0.5])
 
 
-@pytest.mark.parametrize("optimizer", ["de", "scipy", "random", "nevergrad"])
+@pytest.mark.parametrize("optimizer", ["de", "scipy", "pymoo", "random", "nevergrad"])
 def test_optimizers_report_progress_with_rate(small, optimizer):
     _, spec, data = small
     prep = R.prepare(data, spec)
@@ -380,5 +380,5 @@ def test_scipy_optimizer_is_seeded_and_keeps_every_candidate(small):
     assert len(a.u) == 300
     np.testing.assert_array_equal(a.u, b.u)
     assert a.chosen == b.chosen
-    # later generations improve on the initial Latin hypercube
-    assert a.scores.nrmse_train[250:].min() <= a.scores.nrmse_train[:50].min()
+    # the generations after the initial Latin hypercube find a better fit than it
+    assert a.scores.nrmse_train[50:].min() < a.scores.nrmse_train[:50].min()

@@ -74,14 +74,14 @@ class RidgeOptions:
         2.6-6 s on the shared 2-core machine.
     batch : int
         Candidates per vectorized evaluation (the DE population).
-    optimizer : {"de", "scipy", "nevergrad", "random"}
+    optimizer : {"de", "scipy", "pymoo", "nevergrad", "random"}
         ``"de"`` (default): the numpy JADE differential evolution;
-        ``"scipy"``: :func:`scipy.optimize.differential_evolution`, vectorized, one
-        batch per generation (same speed and synthetic recovery, but less stable
-        on the PyMC-Marketing ROAS data: x1 ROAS 69-99 against a truth of 93 over
-        optimizer seeds 0-2, JADE 89-94); ``"nevergrad"``: ``TwoPointsDE`` by
-        ask/tell (slower); ``"random"``: Latin hypercube. See
-        :func:`mediamix.models.search.run_search`.
+        ``"scipy"``: :func:`scipy.optimize.differential_evolution` (``rand1bin``),
+        vectorized, one batch per generation (same speed, slightly worse and less
+        even recovery: one optimizer seed of three at 0.254); ``"pymoo"``: pymoo's
+        NSGA-II (recovers worse: 0.41); ``"nevergrad"``: ``TwoPointsDE`` by
+        ask/tell (slower); ``"random"``: Latin hypercube. The measurements are in
+        :mod:`mediamix.models.search`.
     selection : str
         Rule that picks the recommended model (see
         :data:`mediamix.models.search.SELECTION_RULES`).
