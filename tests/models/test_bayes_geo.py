@@ -1,6 +1,8 @@
-"""The geo hierarchy of the Bayesian engine on a small synthetic geo dataset (SVI, fast).."""
+"""The geo hierarchy of the Bayesian engine on a small synthetic geo dataset (SVI and MAP, fast)."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -50,3 +52,37 @@ def test_geo_fit_is_national_and_consistent(geo_fit):
     # SVI has no R-hat; the report says so instead of showing none
     assert res.info["diagnostics"]["max_rhat"] is None
     assert any("SVI" in w for w in res.info["diagnostics"]["warnings"])
+
+
+def test_cli_geo_model(run_cli, tmp_path):
+    data = tmp_path / "data"
+    args = ["synth", "--out", data, "--seed", "4", "--weeks", "60", "--channels", "2"]
+    assert run_cli([*args, "--geos", "3"]).code == 0
+    out = tmp_path / "fit"
+    res = run_cli(
+        [
+            "fit",
+            data / "spec.yaml",
+            "--out",
+            out,
+            "--engine",
+            "bayes",
+            "--method",
+            "map",
+            "--geo-model",
+        ]
+    )
+    assert res.code == 0, res.err
+    info = json.loads((out / "summary.json").read_text())["info"]
+    assert info["geos"] == 3
+    assert len(info["geo_names"]) == 3
+    # without --geo-model the geos are summed to national
+    res = run_cli(
+        ["fit", data / "spec.yaml", "--out", tmp_path / "n", "--engine", "bayes", "--method", "map"]
+    )
+    assert res.code == 0, res.err
+    assert json.loads((tmp_path / "n" / "summary.json").read_text())["info"]["geos"] == 1
+    bad = run_cli(["fit", data / "spec.yaml", "--out", tmp_path / "r", "--geo-model"])
+    assert bad.code == 2
+    assert "--geo-model apply to --engine bayes only" in bad.err
+    assert not (tmp_path / "r").exists()

@@ -172,6 +172,14 @@ def fit_cmd(
     chains: Annotated[int | None, typer.Option(help="bayes: NUTS chains (default: cores).")] = None,
     warmup: Annotated[int | None, typer.Option(help="bayes: warmup per chain (1000).")] = None,
     draws: Annotated[int | None, typer.Option(help="bayes: draws per chain (1000).")] = None,
+    geo_model: Annotated[
+        bool,
+        typer.Option(
+            "--geo-model",
+            help="bayes, geo data: fit the geo hierarchy (geo levels and media effects "
+            "pooled toward national) instead of summing geos to national; slower.",
+        ),
+    ] = False,
 ) -> None:
     """Fit a model and write summary.json, decomposition.csv and model/."""
     from mediamix.service.fit import fit
@@ -185,7 +193,13 @@ def fit_cmd(
             limits=_limits(),
             progress=update,
             home=_settings().home,
-            sampler={"method": method, "chains": chains, "warmup": warmup, "draws": draws},
+            sampler={
+                "method": method,
+                "chains": chains,
+                "warmup": warmup,
+                "draws": draws,
+                "geo_hierarchy": True if geo_model else None,
+            },
         )
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)

@@ -45,15 +45,18 @@ def fit_loaded(
     """Fit an engine on already validated data.
 
     ``sampler`` sets the Bayesian engine's inference (``method``, ``chains``,
-    ``warmup``, ``draws``); the ridge engine takes none.
+    ``warmup``, ``draws``) and ``geo_hierarchy`` (fit geo data with the geo model);
+    the ridge engine takes none.
     """
     sampler = {k: v for k, v in (sampler or {}).items() if v is not None}
     if engine == "ridge":
         from mediamix.models.ridge import RidgeOptions, fit_ridge
 
         if sampler:
+            flags = {"geo_hierarchy": "geo-model"}
             raise InputError.single(
-                f"{', '.join('--' + k for k in sampler)} apply to --engine bayes only",
+                f"{', '.join('--' + flags.get(k, k) for k in sampler)} apply to --engine "
+                "bayes only",
                 column="--engine",
             )
         return fit_ridge(loaded.dataset, loaded.spec, RidgeOptions(seed=seed), progress)

@@ -22,12 +22,18 @@ window of ``l_max`` periods: ``delayed`` (default), ``weibull_pdf`` in PyMC-Mark
 convention, and geometric as ``geometric_window``. All are linear in spend, so they
 need no unit conversion.
 
-Geo data is summed to national by default. With ``geo_hierarchy=True`` (experimental:
-NUTS is still too slow on 40 geos) it is fitted with the geo hierarchy of
-:mod:`mediamix.models.bayes.model` (per-capita scaling, geo intercepts, geo media
-effects pooled toward the national effect); the result is still national (the contract of :class:`FitResult`): draws of
-contribution, ROI and mROI are summed over geos exactly per draw, and the point model
-is a national summary (see ``info["point_estimate"]``).
+Geo data is summed to national by default. With ``geo_hierarchy=True`` it is fitted
+with the geo hierarchy of :mod:`mediamix.models.bayes.model` (per-capita scaling, geo
+levels, geo media effects pooled toward the national effect); the result is still
+national (the contract of :class:`FitResult`): draws of contribution, ROI and mROI are
+summed over geos exactly per draw, and the point model is a national summary (see
+``info["point_estimate"]``). Geo detail: ``draws["geo_contribution"]`` (S, G, C, KPI
+units; sums over geos to ``draws["contribution"]``) and ``info["geo_names"]``.
+
+A geo NUTS run keeps per draw only the sampled parameters (about ``G (C + 1)`` numbers):
+the mean ``mu`` (G, T) for the predictive check is computed afterwards in chunks of 50
+draws, and ``beta_geo`` from ``beta``, ``tau`` and ``eta``. The mass matrix is dense
+over the shared parameters and diagonal over the per-geo ones (``eta``, ``geo_level``).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -88,7 +94,9 @@ class BayesOptions:
         interval).
     chains : int or None
         NUTS chains; ``None`` means one per CPU core. Chains run in parallel when jax
-        is not initialized yet at the first fit of the process, else sequentially.
+        is not initialized yet at the first fit of the process, else sequentially; a
+        geo model runs them vectorized in one program instead of in parallel (bounded
+        memory, see ``fit_bayes``).
     warmup, draws : int
         Warmup and kept draws per chain (SVI/MAP: ``draws`` posterior samples).
     target_accept : float
@@ -131,11 +139,15 @@ class BayesOptions:
     progress_bar : bool
         Show numpyro's progress bar (stderr).
     geo_hierarchy : bool
-        With geo data, fit the geo model (per-capita, geo intercepts, geo media effects
-        pooled toward national). Experimental and off by default: on Meridian's 40-geo
-        dataset NUTS took 153 s for 50 + 50 iterations of one chain (trees at maximum
-        depth), far from the 10-minute goal for a full run; ``method="svi"`` is usable.
-        Off, geo data is summed to national first.
+        With geo data, fit the geo model (per-capita scaling, geo levels, geo media
+        effects pooled toward the national ones; see
+        :mod:`mediamix.models.bayes.model`). Off (the default), geo data is summed to
+        national first. On Meridian's simulated 40 geos x 156 weeks x 5 channels, NUTS
+        with 2 chains x 1000 + 1000 took 13 CPU-minutes (19 minutes of wall time on 2
+        cores shared with other jobs; national: 19 s), max R-hat 1.015, no divergences,
+        about 63 leapfrog steps per draw, 2.1 GB peak memory
+        (``benchmarks/results/bayes.md``, "Geo model (NUTS)"). Cost grows with
+        ``G x T x C x l_max`` per gradient.
     """
 
     seed: int = 0
@@ -345,8 +357,8 @@ def fit_bayes(
     geo_data = data if (data.is_geo and options.geo_hierarchy) else None
     if data.is_geo and geo_data is None:
         notes.append(
-            f"geo data ({data.n_geos} geos) was summed to national; the geo hierarchy "
-            "(BayesOptions(geo_hierarchy=True)) is experimental"
+            f"geo data ({data.n_geos} geos) was summed to national; "
+            "BayesOptions(geo_hierarchy=True) fits the geo model"
         )
     if geo_data is not None and geo_data.population is None:
         notes.append("no population column: geos are modeled without per-capita scaling")
@@ -388,6 +400,12 @@ def fit_bayes(
         media_prior=options.media_prior,
         population=population,
     )
+    if chain_method == "parallel" and source.n_geos > 1:
+        # parallel chains (one jax device each) grew the resident memory of a geo fit by
+        # about 1 MB per iteration (jax 0.10, numpyro 0.22; 8 GB after 17 minutes on
+        # 40 geos) and sequential or vectorized chains did not: one program runs the
+        # chains side by side instead
+        chain_method = "vectorized"
     if progress:
         progress(0.05, f"{options.method}: compiling and sampling")
 
@@ -395,7 +413,9 @@ def fit_bayes(
     if progress:
         progress(0.85, "posterior summaries")
     result = _build_result(data, spec, design, inputs, scales, samples, options)
-    diagnostics = _diagnostics(inputs, samples, by_chain, extra, options, data, design, scales)
+    diagnostics = _diagnostics(
+        inputs, samples, by_chain, extra, options, data, design, scales, geos=source.geos
+    )
     elapsed = time.perf_counter() - started
     info = {
         "method": options.method,
@@ -409,6 +429,7 @@ def fit_bayes(
         "saturation": saturation,
         "l_max": options.l_max,
         "geos": source.n_geos,
+        "geo_names": list(source.geos),
         "lift_tests_used": len(lifts),
         "seconds": elapsed,
         "point_estimate": (
@@ -441,6 +462,28 @@ def fit_bayes(
 # ------------------------------------------------------------------------- inference
 
 
+_GEO_SITES = ("eta", "geo_level")
+
+
+def _dense_blocks(inputs: ModelInputs) -> list[tuple[str, ...]] | bool:
+    """The dense-mass structure: all sites for a national model; for a geo model one
+    dense block over the shared sites and a diagonal for the per-geo ones (``eta``,
+    ``geo_level``), whose count grows with the geos and which are nearly independent
+    of each other a posteriori."""
+    if inputs.x.shape[0] == 1:
+        return True
+    import jax
+    from numpyro.handlers import seed, trace
+
+    tr = trace(seed(mmm_model, jax.random.PRNGKey(0))).get_trace(inputs, y=inputs.y)
+    shared = tuple(
+        name
+        for name, site in tr.items()
+        if site["type"] == "sample" and not site["is_observed"] and name not in _GEO_SITES
+    )
+    return [shared]
+
+
 def _infer(
     inputs: ModelInputs, options: BayesOptions, n_chains: int, chain_method: str
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, dict[str, Any]]:
@@ -452,11 +495,18 @@ def _infer(
 
     key = jax.random.PRNGKey(options.seed)
     if options.method == "nuts":
+        geo = inputs.x.shape[0] > 1
         kernel = NUTS(
             mmm_model,
             target_accept_prob=options.target_accept,
-            max_tree_depth=options.max_tree_depth,
-            dense_mass=options.dense_mass,
+            # a geo model's first warmup iterations (unit mass, far from the posterior)
+            # ran into the depth limit (1023 steps each); depth 8 caps them at 255
+            max_tree_depth=(
+                (min(options.max_tree_depth, 8), options.max_tree_depth)
+                if geo
+                else options.max_tree_depth
+            ),
+            dense_mass=_dense_blocks(inputs) if options.dense_mass else False,
         )
         mcmc = MCMC(
             kernel,
@@ -466,9 +516,14 @@ def _infer(
             chain_method=chain_method,
             progress_bar=options.progress_bar,
         )
-        mcmc.run(key, inputs, y=inputs.y, extra_fields=("diverging", "num_steps"))
+        # a geo model keeps no (G, T) mean per draw while sampling: _geo_means computes
+        # it afterwards, in chunks
+        run_inputs = replace(inputs, keep_mu=False) if geo else inputs
+        mcmc.run(key, run_inputs, y=inputs.y, extra_fields=("diverging", "num_steps"))
         by_chain = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
         samples = {k: v.reshape(-1, *v.shape[2:]) for k, v in by_chain.items()}
+        if geo:
+            samples["mu"] = _geo_means(inputs, samples, key)
         fields = mcmc.get_extra_fields()
         extra = {
             "divergences": int(np.asarray(fields["diverging"]).sum()),
@@ -501,6 +556,23 @@ def _infer(
     return samples, None, extra
 
 
+def _geo_means(
+    inputs: ModelInputs, samples: Mapping[str, np.ndarray], key: Any, chunk: int = 50
+) -> np.ndarray:
+    """``mu`` (S, G, T) of a geo model for the given draws, ``chunk`` draws at a time
+    (the media transform of one chunk holds ``chunk * G * T * C * l_max`` numbers)."""
+    from numpyro.infer import Predictive
+
+    full = replace(inputs, keep_mu=True)
+    n = len(next(iter(samples.values())))
+    out = np.empty((n, *inputs.y.shape))
+    for lo in range(0, n, chunk):
+        part = {k: v[lo : lo + chunk] for k, v in samples.items()}
+        predict = Predictive(mmm_model, posterior_samples=part, return_sites=["mu"], parallel=True)
+        out[lo : lo + chunk] = np.asarray(predict(key, full)["mu"])
+    return out
+
+
 # ------------------------------------------------------------------------ results
 
 
@@ -528,6 +600,15 @@ def _media_draws(
     return out
 
 
+def _geo_betas(samples: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``beta_gc = beta_c exp(tau_c eta_gc)`` per draw (S, G, C); (S, 1, C) without geos."""
+    beta = np.asarray(samples["beta"], dtype=float)[:, None, :]
+    if "eta" not in samples:
+        return beta
+    tau = np.asarray(samples["tau"], dtype=float)[:, None, :]
+    return beta * np.exp(tau * np.asarray(samples["eta"], dtype=float))
+
+
 def _build_result(
     data: Dataset,
     spec: ModelSpec,
@@ -543,9 +624,7 @@ def _build_result(
     spend_total = data.spend[0].sum(axis=0)
     params = _transform_params(samples, inputs)
     beta = np.asarray(samples["beta"], dtype=float)  # (S, C), scaled
-    beta_g = (
-        np.asarray(samples["beta_geo"], dtype=float) if "beta_geo" in samples else beta[:, None]
-    )
+    beta_g = _geo_betas(samples)  # (S, G, C), scaled
     m_sum = _media_draws(inputs, params, inputs.x)  # (S, G, C)
     m_sum_up = _media_draws(inputs, params, inputs.x * 1.01)
     weight = y_scale * pop[None, :, None] * beta_g  # KPI per unit of m, per geo
@@ -605,8 +684,12 @@ def _build_result(
     baseline_coef = gamma / sd_f * y_scale
     intercept = float((b0 - np.sum(gamma * mu_f / sd_f)) * y_scale)
     if inputs.x.shape[0] > 1:
+        # the geo level sits on media centred per geo: the baseline level is the level
+        # less each geo's mean media effect, per draw
+        media_mean = np.sum(beta_g * m_sum, axis=-1) / inputs.x.shape[1]  # (S, G)
+        geo_intercept = np.asarray(samples["geo_level"], dtype=float) - media_mean
         channels, intercept, baseline_coef = _national_point_model(
-            data, design, inputs, samples, scales, channels, contribution
+            data, design, inputs, samples, scales, channels, contribution, geo_intercept
         )
 
     revenue = data.kpi_type.value == "revenue"
@@ -620,6 +703,8 @@ def _build_result(
         for c, ch in enumerate(data.channels)
     }
     draws: dict[str, np.ndarray] = {"roi": roi, "contribution": contribution, "mroi": mroi}
+    if inputs.x.shape[0] > 1:
+        draws["geo_contribution"] = weight * m_sum  # (S, G, C), KPI units
     if inputs.x.shape[0] == 1:
         # each draw's curve in the input's units, so plans can average the response
         # over the posterior (mediamix.models.response); national models only
@@ -647,6 +732,7 @@ def _national_point_model(
     scales: Mapping[str, Any],
     channels: Mapping[str, ChannelFit],
     contribution: np.ndarray,
+    geo_intercept: np.ndarray,
 ) -> tuple[dict[str, ChannelFit], float, np.ndarray]:
     """The national additive summary of a geo fit.
 
@@ -671,16 +757,7 @@ def _national_point_model(
 
     y_scale = float(scales["y_scale"])
     pop = np.asarray(scales["population"], dtype=float)
-    level = np.asarray(samples["intercept"], dtype=float).mean()
-    if "geo_sd" in samples:
-        geo_level = level + np.mean(
-            np.asarray(samples["geo_sd"], dtype=float)[:, None]
-            * np.asarray(samples["geo_eps"], dtype=float),
-            axis=0,
-        )
-    else:
-        geo_level = np.full(len(pop), level)
-    base = geo_level[:, None] * np.ones(inputs.x.shape[1])[None]
+    base = geo_intercept.mean(axis=0)[:, None] * np.ones(inputs.x.shape[1])[None]
     if "gamma" in samples:
         base = base + inputs.z @ np.asarray(samples["gamma"], dtype=float).mean(axis=0)
     national_base = y_scale * np.sum(pop[:, None] * base, axis=0)  # (T,)
@@ -702,6 +779,7 @@ def _diagnostics(
     data: Dataset,
     design: BaselineDesign,
     scales: Mapping[str, Any],
+    geos: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     channel_sites = {
         "alpha",
@@ -717,6 +795,8 @@ def _diagnostics(
     labels: dict[str, list[str]] = {s: list(data.channels) for s in channel_sites}
     labels["gamma"] = design.feature_names()
     labels["tau"] = list(data.channels)
+    labels["geo_level"] = list(geos)
+    labels["eta"] = [f"{g}:{ch}" for g in geos for ch in data.channels]
     out: dict[str, Any] = {"method": options.method, **extra}
     warnings: list[str] = []
     if by_chain is not None:
