@@ -40,9 +40,8 @@ def test_fit_stores_an_ensemble_of_members_with_their_own_transforms(ridge_resul
 def test_each_member_curve_equals_its_contribution_at_historical_spend(ridge_result) -> None:
     model = FittedResponse(ridge_result)
     members = _members(ridge_result)
-    assert model.n_draws == len(members)
     history = ridge_result.data.spend[0]
-    per_draw = model.response_draws(model.current)  # (S,)
+    per_draw = model.response_draws(model.current)  # (S,): the members first
     for s, member in enumerate(members):
         contribution = sum(
             ChannelFit(**member["channels"][ch]).response(history[:, c]).sum()
@@ -122,3 +121,19 @@ def test_summary_names_the_ensemble_but_keeps_its_members_in_the_artifact(ridge_
     assert "members" not in ens
     assert ens["n_members"] == len(_members(ridge_result))
     assert "members" in ridge_result.to_artifact()[0]["info"]["ensemble"]
+
+
+def test_risk_draws_are_the_members_and_as_many_bootstrap_draws(ridge_result) -> None:
+    model = FittedResponse(ridge_result)
+    n = len(_members(ridge_result))
+    info = {k: v for k, v in ridge_result.info.items() if k != "ensemble"}
+    point = FittedResponse(dataclasses.replace(ridge_result, info=info))
+    assert point.n_draws == 400  # bootstrap x Pareto front
+    assert model.n_draws == 2 * n
+    x = np.array([model.current * 0.9, model.current * 0.7])  # below history: no clipping
+    draws = model.response_draws(x)
+    assert draws.shape == (2 * n, 2)
+    members = np.array([_member_model(ridge_result, m).response(x) for m in _members(ridge_result)])
+    np.testing.assert_allclose(draws[:n], members, rtol=1e-9)
+    idx = np.unique(np.linspace(0, point.n_draws - 1, n).round().astype(int))
+    np.testing.assert_allclose(draws[n:], point.response_draws(x)[idx], rtol=1e-9)

@@ -88,8 +88,16 @@ class FittedResponse:
 
     def __init__(self, result: FitResult, periods: int | None = None) -> None:
         self._setup(result.channels, result.data.spend[0], periods)
-        self._post = _posterior_curves(result, self._unit) or _ensemble_curves(result, self._unit)
-        self._scale = None if self._post is not None else _draw_scale(result)
+        post = _posterior_curves(result, self._unit)
+        ensemble = None if post is not None else _ensemble_curves(result, self._unit)
+        self._post = post or ensemble
+        self._scale = None if post is not None else _draw_scale(result)
+        if ensemble is not None and self._scale is not None:
+            # the recommended model's bootstrap x Pareto draws join the members, as
+            # many of them (evenly spaced), so each description of uncertainty weighs half
+            n = ensemble.beta.shape[0]
+            idx = np.unique(np.linspace(0, len(self._scale) - 1, n).round().astype(int))
+            self._scale = self._scale[idx]
 
     @classmethod
     def from_parts(
@@ -163,6 +171,10 @@ class FittedResponse:
         x = np.asarray(spend, float)
         if self._post is not None:
             return np.asarray(self._post.channel_draws(x).mean(axis=0))
+        return self._point_channel_response(x)
+
+    def _point_channel_response(self, x: np.ndarray) -> np.ndarray:
+        """The recommended model's own curves (..., C)."""
         out = np.empty(x.shape)
         for c, sat in enumerate(self._sats):
             v = x[..., c, None] * self._a[:, c]  # (..., H)
@@ -180,9 +192,8 @@ class FittedResponse:
     @property
     def n_draws(self) -> int:
         """Number of draws behind :meth:`response_draws` (0 when the fit has none)."""
-        if self._post is not None:
-            return int(self._post.beta.shape[0])
-        return 0 if self._scale is None else int(self._scale.shape[0])
+        n = 0 if self._post is None else int(self._post.beta.shape[0])
+        return n + (0 if self._scale is None else int(self._scale.shape[0]))
 
     @property
     def draw_scale(self) -> np.ndarray | None:
@@ -193,31 +204,33 @@ class FittedResponse:
         """Total response under each draw, shape (S, ...), for plan totals (..., C).
 
         Without draws in the fit, a single draw: the point response, shape (1, ...).
-        Note that :meth:`response` is the point fit, not the mean of the draws (for
-        the ridge bootstrap the two differ only by the bootstrap's bias).
+        Note that :meth:`response` is the point fit (or, for a posterior or a model
+        ensemble, the mean over its curves), not the mean of these draws. With a
+        model ensemble the draws are the members' first, then the recommended
+        model's bootstrap x Pareto draws.
         """
+        x = np.asarray(spend, float)
+        ratio = np.divide(x, self.current, out=np.ones_like(x), where=self.current > 0)
+        parts = []
         if self._post is not None:
-            x = np.asarray(spend, float)
             per_draw = self._post.channel_draws(x)  # (S, ..., C)
             base = self._post.channel_draws(self.current)  # (S, C)
             base = base.reshape(base.shape[:1] + (1,) * (per_draw.ndim - 2) + base.shape[1:])
-            ratio = np.divide(x, self.current, out=np.ones_like(x), where=self.current > 0)
             clipped = np.where(ratio > 1.0, np.minimum(per_draw, base * ratio), per_draw)
-            return np.asarray(clipped.sum(axis=-1))
-        per = self.channel_response(spend)  # (..., C)
-        if self._scale is None:
-            return per.sum(axis=-1)[None]
-        shape = (self._scale.shape[0],) + (1,) * (per.ndim - 1) + (-1,)
-        scale = self._scale.reshape(shape)
-        x = np.asarray(spend, float)
-        base = self.channel_response(self.current)
-        # beyond the historical spend the data say nothing about the curve's shape:
-        # the draws credit no increasing returns there (at most the historical ROI
-        # per extra unit; a concave curve through 0 is already below that line)
-        ratio = np.divide(x, self.current, out=np.ones_like(x), where=self.current > 0)
-        per = np.where(ratio > 1.0, np.minimum(per, base * ratio), per)
-        draws = per[None] * scale
-        return np.asarray(draws.sum(axis=-1))
+            parts.append(clipped.sum(axis=-1))
+        if self._scale is not None:
+            per = self._point_channel_response(x)  # (..., C)
+            shape = (self._scale.shape[0],) + (1,) * (per.ndim - 1) + (-1,)
+            scale = self._scale.reshape(shape)
+            point = self._point_channel_response(self.current)
+            # beyond the historical spend the data say nothing about the curve's shape:
+            # the draws credit no increasing returns there (at most the historical ROI
+            # per extra unit; a concave curve through 0 is already below that line)
+            per = np.where(ratio > 1.0, np.minimum(per, point * ratio), per)
+            parts.append((per[None] * scale).sum(axis=-1))
+        if not parts:
+            return np.asarray(self._point_channel_response(x).sum(axis=-1)[None])
+        return np.asarray(np.concatenate(parts, axis=0))
 
     def gradient(self, spend: np.ndarray) -> np.ndarray:
         """d response / d spend (..., C)."""
