@@ -223,7 +223,8 @@ def report(rows: list[dict[str, Any]], holdout: int = 0) -> str:
         "model's expected response (ridge: over its ensemble); 'recommended' is "
         f"the risk-adjusted plan (`mediamix.optimization.risk`, level {lv}): the "
         "optimized plan when it beats the historical mix in at least that share of the "
-        "model's draws (ridge: the members of its model ensemble; bayes: posterior draws of "
+        "model's draws (ridge: the members of its model ensemble plus as many bootstrap x "
+        "Pareto-front draws; bayes: posterior draws of "
         "the curves), else the best point on the line "
         "from the historical mix to it that does.",
         "",
@@ -253,7 +254,8 @@ def report(rows: list[dict[str, Any]], holdout: int = 0) -> str:
         + (
             "The draws are the posterior draws, each with its own curve (plans maximize the expected response over them)"
             if ENGINE["name"] == "bayes"
-            else "The draws are the members of the fit's model ensemble: up to 100 "
+            else "The draws are the members of the fit's model ensemble plus as many "
+            "bootstrap x Pareto-front draws of the recommended model. The members: up to 100 "
             "models of the search's likelihood-ratio set at 90% (in-sample NRMSE within "
             "sqrt(1 + chi2_p(0.9) / (T - p)) - 1 of the best), each with its own "
             "transforms and coefficients; plans maximize the expected response over them "

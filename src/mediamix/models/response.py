@@ -43,18 +43,18 @@ draws::
 
     response(X) = mean_m sum_c beta_mc * sum_t hill_mc(X_c * adstock_mc(u_c)_t)
 
-so the optimizer hedges where near-equal fits disagree, and the risk check
-(:mod:`mediamix.optimization.risk`) asks whether the plan beats the current mix
-under enough of the members. Measured with ``benchmarks/decision_bench.py``
-(``benchmarks/results/decision.md``): it raised the median captured uplift of the
-recommended plans on every seed set (0.82-0.91 before, 0.87-0.96 after) and
-removed the plan that was -3.48% in truth on seed 1027 (104 weeks, 7 channels),
-where the bootstrap with transforms held fixed was confident and wrong. It is not
-safe everywhere: on seed 1041 (208 weeks, 4 channels) all members agree on a plan
-that is -5.04% in truth, which the bootstrap x Pareto draws had flagged. As for the posterior, ``response_draws`` credits
-no increasing returns above historical spend; ``response``, what the optimizer
-maximizes, is the plain mean over the members. Fits stored before the ensemble existed keep the bootstrap x Pareto-front draws
-below.
+so the optimizer hedges where near-equal fits disagree. The risk check
+(:mod:`mediamix.optimization.risk`) counts as draws the members and as many of
+the recommended model's bootstrap x Pareto-front draws (below): each description
+of uncertainty misses datasets the other catches. Measured with
+``benchmarks/decision_bench.py`` (``benchmarks/results/decision.md``): members
+alone let through a plan that was -5.04% in truth (seed 1041, 208 weeks, 4
+channels: every member agreed), the bootstrap x Pareto draws alone one that was
+-3.48% (seed 1027, 104 weeks, 7 channels); with both, neither, on seeds
+1000-1059. As for the posterior, ``response_draws`` credits no increasing returns
+above historical spend; ``response``, what the optimizer maximizes, is the plain
+mean over the members. Fits stored before the ensemble existed keep the
+bootstrap x Pareto-front draws alone.
 """
 
 from __future__ import annotations
