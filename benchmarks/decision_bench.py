@@ -198,13 +198,13 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def report(rows: list[dict[str, Any]]) -> str:
+def report(rows: list[dict[str, Any]], holdout: int = 0) -> str:
     lv = DEFAULT_LEVEL
     lines = [
         f"# Decision quality ({ENGINE['name']} engine)",
         "",
         f"Command: `.venv/bin/python benchmarks/decision_bench.py --engine {ENGINE['name']} "
-        f"--seeds {len(rows)} --write`"
+        f"--seeds {len(rows)}{f' --holdout {holdout}' if holdout else ''} --write`"
         + (
             f" (NUTS {ENGINE['chains']} chain(s) x {ENGINE['warmup']} warmup + "
             f"{ENGINE['draws']} draws)"
@@ -219,10 +219,13 @@ def report(rows: list[dict[str, Any]]) -> str:
         "Plans at the historical budget, each channel bounded to 0.5x-2x of historical "
         "spend, judged with the true curves. captured = (true(plan) - true(historical)) / "
         "(true(optimum) - true(historical)); plan vs historical is the true change in "
-        "media response (not the KPI total). 'optimized' is the plan for the point model; 'recommended' is "
+        "media response (not the KPI total). 'optimized' is the plan that maximizes the "
+        "model's expected response (ridge: over its ensemble); 'recommended' is "
         f"the risk-adjusted plan (`mediamix.optimization.risk`, level {lv}): the "
         "optimized plan when it beats the historical mix in at least that share of the "
-        "model's draws (ridge: bootstrap x Pareto-front ROI; bayes: posterior draws of the curves), else the best point on the line "
+        "model's draws (ridge: the members of its model ensemble plus as many bootstrap x "
+        "Pareto-front draws; bayes: posterior draws of "
+        "the curves), else the best point on the line "
         "from the historical mix to it that does.",
         "",
         "| seed | channels | weeks | contribution error | optimized: captured | "
@@ -251,8 +254,12 @@ def report(rows: list[dict[str, Any]]) -> str:
         + (
             "The draws are the posterior draws, each with its own curve (plans maximize the expected response over them)"
             if ENGINE["name"] == "bayes"
-            else "The draws combine the bootstrap with the Pareto-front models that fit "
-            "within 5% of the best training NRMSE"
+            else "The draws are the members of the fit's model ensemble plus as many "
+            "bootstrap x Pareto-front draws of the recommended model. The members: up to 100 "
+            "models of the search's likelihood-ratio set at 90% (in-sample NRMSE within "
+            "sqrt(1 + chi2_p(0.9) / (T - p)) - 1 of the best), each with its own "
+            "transforms and coefficients; plans maximize the expected response over them "
+            "(`mediamix.models.ridge.model_ensemble`)"
         )
         + "; above historical spend they credit no increasing returns "
         "(see `mediamix.models.response`).",
@@ -281,14 +288,14 @@ def main() -> None:
     args = parser.parse_args()
     ENGINE.update(name=args.engine, chains=args.chains, warmup=args.warmup, draws=args.draws)
     engine_fingerprint()
-    text = report(run(args.seeds, args.skip))
+    text = report(run(args.seeds, args.skip), args.holdout)
     if args.holdout:
         held = run(args.holdout, args.seeds + args.skip)
         text += "\n".join(
             [
                 "",
-                f"## Held-out datasets ({args.holdout} more seeds, not looked at when "
-                "the rule was chosen)",
+                f"## Held-out datasets ({args.holdout} more seeds, seeds "
+                f"{1000 + args.seeds + args.skip}-{999 + args.seeds + args.skip + args.holdout})",
                 "",
                 f"Command: `.venv/bin/python benchmarks/decision_bench.py --seeds "
                 f"{args.holdout} --skip {args.seeds + args.skip}` (same layout).",

@@ -136,7 +136,9 @@ def test_fitted_draws_combine_bootstrap_and_pareto_front(ridge_result) -> None:
     from mediamix.models.response import _pareto_roi
 
     names = list(ridge_result.channels)
-    m = FittedResponse(ridge_result)
+    # without the model ensemble (older fits), the draws are bootstrap x Pareto front
+    info = {k: v for k, v in ridge_result.info.items() if k != "ensemble"}
+    m = FittedResponse(dataclasses.replace(ridge_result, info=info))
     boot = ridge_result.draws.get("roi")
     front = _pareto_roi(ridge_result)
     if boot is not None and front is not None:

@@ -34,6 +34,27 @@ transform parameters in the input's units) is planned on the posterior itself:
 ``response`` is the expected response over (up to ``MAX_POSTERIOR_DRAWS``) draws,
 ``gradient`` its gradient, and ``response_draws`` each draw's own curve. At the
 historical spend every draw's response equals that draw's contribution.
+
+A ridge fit that stores a model ensemble (``info["ensemble"]["members"]``, see
+:func:`mediamix.models.ridge.model_ensemble`: up to 100 models from the
+likelihood-ratio set of the search, each with its own adstock, Hill curve and
+coefficient) is planned the same way, the members taking the place of posterior
+draws::
+
+    response(X) = mean_m sum_c beta_mc * sum_t hill_mc(X_c * adstock_mc(u_c)_t)
+
+so the optimizer hedges where near-equal fits disagree. The risk check
+(:mod:`mediamix.optimization.risk`) counts as draws the members and as many of
+the recommended model's bootstrap x Pareto-front draws (below): each description
+of uncertainty misses datasets the other catches. Measured with
+``benchmarks/decision_bench.py`` (``benchmarks/results/decision.md``): members
+alone let through a plan that was -5.04% in truth (seed 1041, 208 weeks, 4
+channels: every member agreed), the bootstrap x Pareto draws alone one that was
+-3.48% (seed 1027, 104 weeks, 7 channels); with both, neither, on seeds
+1000-1059. As for the posterior, ``response_draws`` credits no increasing returns
+above historical spend; ``response``, what the optimizer maximizes, is the plain
+mean over the members. Fits stored before the ensemble existed keep the
+bootstrap x Pareto-front draws alone.
 """
 
 from __future__ import annotations
@@ -67,8 +88,16 @@ class FittedResponse:
 
     def __init__(self, result: FitResult, periods: int | None = None) -> None:
         self._setup(result.channels, result.data.spend[0], periods)
-        self._post = _posterior_curves(result, self._unit)
-        self._scale = None if self._post is not None else _draw_scale(result)
+        post = _posterior_curves(result, self._unit)
+        ensemble = None if post is not None else _ensemble_curves(result, self._unit)
+        self._post = post or ensemble
+        self._scale = None if post is not None else _draw_scale(result)
+        if ensemble is not None and self._scale is not None:
+            # the recommended model's bootstrap x Pareto draws join the members, as
+            # many of them (evenly spaced), so each description of uncertainty weighs half
+            n = ensemble.beta.shape[0]
+            idx = np.unique(np.linspace(0, len(self._scale) - 1, n).round().astype(int))
+            self._scale = self._scale[idx]
 
     @classmethod
     def from_parts(
@@ -142,6 +171,10 @@ class FittedResponse:
         x = np.asarray(spend, float)
         if self._post is not None:
             return np.asarray(self._post.channel_draws(x).mean(axis=0))
+        return self._point_channel_response(x)
+
+    def _point_channel_response(self, x: np.ndarray) -> np.ndarray:
+        """The recommended model's own curves (..., C)."""
         out = np.empty(x.shape)
         for c, sat in enumerate(self._sats):
             v = x[..., c, None] * self._a[:, c]  # (..., H)
@@ -159,9 +192,8 @@ class FittedResponse:
     @property
     def n_draws(self) -> int:
         """Number of draws behind :meth:`response_draws` (0 when the fit has none)."""
-        if self._post is not None:
-            return int(self._post.beta.shape[0])
-        return 0 if self._scale is None else int(self._scale.shape[0])
+        n = 0 if self._post is None else int(self._post.beta.shape[0])
+        return n + (0 if self._scale is None else int(self._scale.shape[0]))
 
     @property
     def draw_scale(self) -> np.ndarray | None:
@@ -172,31 +204,33 @@ class FittedResponse:
         """Total response under each draw, shape (S, ...), for plan totals (..., C).
 
         Without draws in the fit, a single draw: the point response, shape (1, ...).
-        Note that :meth:`response` is the point fit, not the mean of the draws (for
-        the ridge bootstrap the two differ only by the bootstrap's bias).
+        Note that :meth:`response` is the point fit (or, for a posterior or a model
+        ensemble, the mean over its curves), not the mean of these draws. With a
+        model ensemble the draws are the members' first, then the recommended
+        model's bootstrap x Pareto draws.
         """
+        x = np.asarray(spend, float)
+        ratio = np.divide(x, self.current, out=np.ones_like(x), where=self.current > 0)
+        parts = []
         if self._post is not None:
-            x = np.asarray(spend, float)
             per_draw = self._post.channel_draws(x)  # (S, ..., C)
             base = self._post.channel_draws(self.current)  # (S, C)
             base = base.reshape(base.shape[:1] + (1,) * (per_draw.ndim - 2) + base.shape[1:])
-            ratio = np.divide(x, self.current, out=np.ones_like(x), where=self.current > 0)
             clipped = np.where(ratio > 1.0, np.minimum(per_draw, base * ratio), per_draw)
-            return np.asarray(clipped.sum(axis=-1))
-        per = self.channel_response(spend)  # (..., C)
-        if self._scale is None:
-            return per.sum(axis=-1)[None]
-        shape = (self._scale.shape[0],) + (1,) * (per.ndim - 1) + (-1,)
-        scale = self._scale.reshape(shape)
-        x = np.asarray(spend, float)
-        base = self.channel_response(self.current)
-        # beyond the historical spend the data say nothing about the curve's shape:
-        # the draws credit no increasing returns there (at most the historical ROI
-        # per extra unit; a concave curve through 0 is already below that line)
-        ratio = np.divide(x, self.current, out=np.ones_like(x), where=self.current > 0)
-        per = np.where(ratio > 1.0, np.minimum(per, base * ratio), per)
-        draws = per[None] * scale
-        return np.asarray(draws.sum(axis=-1))
+            parts.append(clipped.sum(axis=-1))
+        if self._scale is not None:
+            per = self._point_channel_response(x)  # (..., C)
+            shape = (self._scale.shape[0],) + (1,) * (per.ndim - 1) + (-1,)
+            scale = self._scale.reshape(shape)
+            point = self._point_channel_response(self.current)
+            # beyond the historical spend the data say nothing about the curve's shape:
+            # the draws credit no increasing returns there (at most the historical ROI
+            # per extra unit; a concave curve through 0 is already below that line)
+            per = np.where(ratio > 1.0, np.minimum(per, point * ratio), per)
+            parts.append((per[None] * scale).sum(axis=-1))
+        if not parts:
+            return np.asarray(self._point_channel_response(x).sum(axis=-1)[None])
+        return np.asarray(np.concatenate(parts, axis=0))
 
     def gradient(self, spend: np.ndarray) -> np.ndarray:
         """d response / d spend (..., C)."""
@@ -299,6 +333,39 @@ def _posterior_curves(result: FitResult, unit: np.ndarray) -> _PosteriorCurves |
     else:
         p1, p2 = np.asarray(d["curve__lam"], float)[idx], None
     return _PosteriorCurves(a, beta[idx], kind, p1, p2)
+
+
+def _ensemble_curves(result: FitResult, unit: np.ndarray) -> _PosteriorCurves | None:
+    """The curves of the fit's model ensemble (``info["ensemble"]["members"]``), if any.
+
+    Each member holds, per channel, its own adstock, saturation and coefficient in
+    the registry's JSON form (:meth:`~mediamix.models.result.ChannelFit.to_dict`).
+    Needs at least two members and Hill or logistic saturation throughout.
+    """
+    ens = result.info.get("ensemble") if result.info else None
+    members = ens.get("members") if isinstance(ens, Mapping) else None
+    if not isinstance(members, list) or len(members) < 2:
+        return None
+    names = result.channel_names
+    S, H, C = len(members), unit.shape[0], len(names)
+    a = np.empty((S, H, C))
+    beta, p1, p2 = np.empty((S, C)), np.empty((S, C)), np.ones((S, C))
+    kinds = set()
+    for s, member in enumerate(members):
+        for c, ch in enumerate(names):
+            fit = member["channels"][ch]
+            sat = dict(fit["saturation"])
+            kinds.add(sat["type"])
+            a[s, :, c] = adstock_from_dict(dict(fit["adstock"])).apply(unit[:, c])
+            beta[s, c] = float(fit["beta"])
+            if sat["type"] == "hill":
+                p1[s, c], p2[s, c] = float(sat["half_saturation"]), float(sat["slope"])
+            elif sat["type"] == "logistic":
+                p1[s, c] = float(sat["lam"])
+    if len(kinds) != 1 or not kinds <= {"hill", "logistic"}:
+        return None
+    kind = kinds.pop()
+    return _PosteriorCurves(a, beta, kind, p1, p2 if kind == "hill" else None)
 
 
 def _draw_scale(result: FitResult, n_draws: int = 400, seed: int = 0) -> np.ndarray | None:

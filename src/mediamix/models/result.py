@@ -255,7 +255,7 @@ class FitResult:
             "n_periods": self.data.n_periods,
             "channels": self.channel_metrics(),
             "metrics": self.metrics(),
-            "info": _jsonable(dict(self.info)),
+            "info": _jsonable(_summary_info(self.info)),
         }
 
     # ---- new periods ------------------------------------------------------
@@ -368,6 +368,17 @@ class FitResult:
             draws=draws,
             synergy={(str(a), str(b)): float(g) for a, b, g in meta.get("synergy", [])},
         )
+
+
+def _summary_info(info: Mapping[str, Any]) -> dict[str, Any]:
+    """``info`` for ``summary.json``: a model ensemble's members stay in the artifact only."""
+    out = dict(info)
+    ens = out.get("ensemble")
+    if isinstance(ens, Mapping) and isinstance(ens.get("members"), list):
+        out["ensemble"] = {k: v for k, v in ens.items() if k != "members"} | {
+            "n_members": len(ens["members"])
+        }
+    return out
 
 
 def _jsonable(obj: Any) -> Any:

@@ -19,6 +19,14 @@ the KPI (contributions scale with the KPI).
 
 ROI intervals come from a moving-block bootstrap of residuals (blocks of 4
 periods) that refits the linear coefficients with the transforms held fixed.
+
+Plans are made on a model ensemble (``info["ensemble"]``, :func:`model_ensemble`):
+up to 100 models of the search whose in-sample fit is within a likelihood-ratio
+bound of the best (:func:`mediamix.models.search.plausible_models`, level 0.9),
+each with its own transforms and coefficients. The optimizer maximizes the
+expected response over them and the risk check counts them as draws
+(:mod:`mediamix.models.response`); the reported decomposition is still the one
+recommended model's.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from mediamix.models.search import (
     media_features,
     nonneg_ridge,
     penalty_weights,
+    plausible_models,
     run_search,
     search_space,
 )
@@ -102,6 +111,12 @@ class RidgeOptions:
         it is off by default.
     bootstrap, block : int
         Bootstrap draws and block length (periods) for the ROI intervals.
+    ensemble : int
+        Most models kept in ``info["ensemble"]`` for planning (0: none); see
+        :func:`model_ensemble`.
+    ensemble_level : float
+        Level of the likelihood-ratio set the ensemble is drawn from
+        (:func:`mediamix.models.search.plausible_models`).
     """
 
     seed: int = 0
@@ -116,6 +131,8 @@ class RidgeOptions:
     standardize_media: bool = False
     bootstrap: int = 200
     block: int = 4
+    ensemble: int = 100
+    ensemble_level: float = 0.9
 
 
 def count_parameters(spec: ModelSpec, n_events: int | None = None) -> int:
@@ -348,6 +365,9 @@ def fit_ridge(
     )
     intervals = dict(zip(prep.data.channels, bounds, strict=True))
     info = _info(prep, search, options)
+    ensemble = model_ensemble(prep, search, options.ensemble, options.ensemble_level)
+    if ensemble is not None:
+        info["ensemble"] = ensemble
     result = build_result(
         prep,
         spec,
@@ -364,6 +384,73 @@ def fit_ridge(
     if progress:
         progress(1.0, f"done: {len(search.u)} candidates at {search.rate:.0f} candidates/s")
     return result
+
+
+def model_ensemble(
+    prep: Prepared, search: SearchResult, size: int = 100, level: float = 0.9
+) -> dict[str, Any] | None:
+    """The models the data cannot tell apart, each with its own curves, for planning.
+
+    The members are drawn from the likelihood-ratio set of the search
+    (:func:`mediamix.models.search.plausible_models` at ``level``, with
+    ``p`` = baseline coefficients + 4 per channel + synergy pairs): at most
+    ``size`` of them, evenly spaced in the set's order of fit (best first). Each
+    member keeps its own adstock, Hill curve and whole-window coefficients from the
+    search, so transforms differ between members: the weak identification that the
+    bootstrap (transforms held fixed) does not show. Plans maximize the expected
+    response over the members and the risk check counts them as draws
+    (:class:`mediamix.models.response.FittedResponse`).
+
+    Returns None when ``size`` is below 2 or fewer than 2 models qualify.
+    """
+    if size < 2:
+        return None
+    problem = prep.problem
+    T, C = problem.spend.shape
+    n_params = problem.Z.shape[1] + 4 * C + len(problem.synergy)
+    order, tol = plausible_models(search.scores, T, n_params, level, search.with_lift)
+    if order.size < 2:
+        return None
+    pick = order[
+        np.unique(np.linspace(0, order.size - 1, min(size, order.size)).round().astype(int))
+    ]
+    cand = search.candidates.take(pick)
+    _, K = media_features(problem, cand)
+    k = problem.Z.shape[1]
+    coef = search.scores.coef[pick]
+    members = []
+    for b, i in enumerate(pick):
+        members.append(
+            {
+                "candidate": int(i),
+                "nrmse_train": float(search.scores.nrmse_train[i]),
+                "channels": {
+                    ch: ChannelFit(
+                        adstock=adstock_dict(cand, b, c),
+                        saturation={
+                            "type": "hill",
+                            "half_saturation": float(K[b, c]),
+                            "slope": float(cand.slope[b, c]),
+                        },
+                        beta=float(coef[b, k + c] * prep.scale_y),
+                    ).to_dict()
+                    for c, ch in enumerate(prep.data.channels)
+                },
+            }
+        )
+    return {
+        "rule": (
+            f"models with in-sample {'NRMSE + MAPE.LIFT' if search.with_lift else 'NRMSE'} "
+            f"within {tol:.1%} of the best (likelihood-ratio "
+            f"set at {level:.0%}, {n_params} parameters, {T} periods); {len(members)} of "
+            f"{order.size}, evenly spaced by fit"
+        ),
+        "level": level,
+        "tolerance": tol if np.isfinite(tol) else None,
+        "n_parameters": n_params,
+        "n_plausible": int(order.size),
+        "members": members,
+    }
 
 
 def response_curves(

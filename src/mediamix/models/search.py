@@ -147,6 +147,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy.optimize import lsq_linear
 from scipy.special import expit
+from scipy.stats import chi2
 
 from mediamix.data.spec import ModelSpec
 from mediamix.errors import InputError, Problem
@@ -170,6 +171,7 @@ __all__ = [
     "nonneg_ridge",
     "pareto_front",
     "penalty_weights",
+    "plausible_models",
     "rssd_with_penalty",
     "run_search",
     "search_space",
@@ -920,6 +922,61 @@ def select(
         )
     # Ties (e.g. identical candidates) go to the first evaluated, for reproducibility.
     return int(idx[int(np.argmin(key))]), why
+
+
+def plausible_models(
+    scores: Scores,
+    n_periods: int,
+    n_params: int,
+    level: float = 0.9,
+    with_lift: bool = False,
+    lift_weight: float = 1.0,
+) -> tuple[np.ndarray, float]:
+    r"""Candidates whose in-sample fit the data cannot tell from the best one's.
+
+    A likelihood-ratio set: with Gaussian errors over :math:`T` = ``n_periods``
+    and :math:`p` = ``n_params``
+    estimated parameters (coefficients and transform parameters), a candidate
+    is kept when its residual sum of squares exceeds the best one's by no more
+    than :math:`\chi^2_p(\text{level})` error variances, the variance estimated
+    from the best fit as :math:`\mathrm{SSE}_{best} / (T - p)`. In NRMSE terms
+    (the same span divides both)::
+
+        nrmse_i <= nrmse_best * (1 + tol),   tol = sqrt(1 + chi2_p(level) / (T - p)) - 1
+
+    so the set widens when there are few periods per parameter (104 weeks and 7
+    channels, 37 parameters: tol = 0.31; 208 weeks and 4 channels: 0.09). With
+    lift tests the loss is ``nrmse_train + lift_weight * mape_lift``, as in
+    :func:`select`, with the same relative tolerance.
+
+    Returns
+    -------
+    index : ndarray (K,) int
+        The set, best fit first.
+    tol : float
+        The relative tolerance used (``inf`` when ``T <= p``: nothing is ruled out).
+
+    Examples
+    --------
+    >>> z = np.zeros(3)
+    >>> s = Scores(z, np.array([0.10, 0.12, 0.105]), z, z, np.zeros((3, 1)), np.zeros((3, 2)))
+    >>> idx, tol = plausible_models(s, n_periods=104, n_params=37, level=0.9)
+    >>> idx.tolist(), round(tol, 3)
+    ([0, 2, 1], 0.312)
+    >>> plausible_models(s, n_periods=208, n_params=25, level=0.9)[0].tolist()
+    [0, 2]
+    """
+    T = int(n_periods)
+    loss = scores.nrmse_train + (
+        lift_weight * np.nan_to_num(scores.mape_lift, nan=0.0) if with_lift else 0.0
+    )
+    loss = np.where(np.isfinite(loss), loss, np.inf)
+    if n_params < T:
+        tol = float(np.sqrt(1.0 + chi2.ppf(level, n_params) / (T - n_params)) - 1.0)
+    else:
+        tol = float("inf")
+    keep = np.flatnonzero(np.isfinite(loss) & (loss <= loss.min() * (1.0 + tol)))
+    return keep[np.argsort(loss[keep], kind="stable")], tol
 
 
 # ---------------------------------------------------------------------- search
