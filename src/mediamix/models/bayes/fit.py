@@ -492,7 +492,7 @@ def _infer(
     n_draws = options.draws if options.method == "svi" else 1
     latent = guide.sample_posterior(key_draw, run.params, inputs, sample_shape=(n_draws,))
     derived = Predictive(
-        mmm_model, posterior_samples=latent, return_sites=["beta", "roi_scaled", "mu"]
+        mmm_model, posterior_samples=latent, return_sites=["beta", "roi_scaled", "mu", "intercept"]
     )(key_draw, inputs)
     samples = {k: np.asarray(v) for k, v in {**latent, **derived}.items()}
     losses = np.asarray(run.losses)

@@ -31,6 +31,13 @@ Model::
     beta_gc   = beta_c u_gc
 
     b0 ~ Normal(1, 1);  b0_g = b0 + sd_b eps_g, sd_b ~ HalfNormal(0.5), eps_g ~ Normal(0, 1) (G > 1)
+      national data (G = 1) samples level = b0 + sum_c beta_c mean_t(m_tc), the mean
+      fitted KPI, and derives b0 = level - sum_c beta_c mean_t(m_tc) with the
+      Normal(1, 1) density on b0 (unit Jacobian: the same posterior). When a channel's
+      curve is nearly flat (low slope, or K far below the spend), its effect and b0
+      trade off along a ridge that bends with the curve's shape, a funnel for NUTS; the
+      level is fixed by the data whatever the shape (on 156 x 4 synthetic data this cut
+      divergences from 4-90 to 0-6 per dataset).
     gamma_k ~ Normal(0, 0.25);  sigma ~ HalfNormal(0.2)
     mu_gt     = b0_g + sum_k gamma_k z_gtk + sum_c beta_gc m_gtc
     y_gt      ~ Normal(mu_gt, sigma)   or   StudentT(nu, mu_gt, sigma), nu ~ Gamma(2, 0.1)
@@ -274,9 +281,10 @@ def mmm_model(inputs: ModelInputs, y: np.ndarray | None = None) -> None:
 
     Sample sites: ``alpha``/``theta``, ``shape``/``scale`` or ``alpha``;
     ``half_saturation``/``slope`` or ``lam``; ``roi_scaled`` (ROI form) or ``beta``
-    (coefficient form); ``intercept``, ``gamma``, ``sigma`` (and ``nu``); with geos
-    ``tau``, ``eta``, ``geo_sd``, ``geo_eps``. Deterministic: ``beta``, ``roi_scaled``,
-    ``mu`` (G, T) and, with geos, ``beta_geo`` (G, C). Observed: ``y`` (G, T) and
+    (coefficient form); ``level`` (national) or ``intercept`` (geos), ``gamma``,
+    ``sigma`` (and ``nu``); with geos ``tau``, ``eta``, ``geo_sd``, ``geo_eps``.
+    Deterministic: ``beta``, ``roi_scaled``, ``intercept`` (national), ``mu`` (G, T)
+    and, with geos, ``beta_geo`` (G, C). Factor: ``intercept_prior`` (national). Observed: ``y`` (G, T) and
     ``lift`` (when there are lift tests).
     """
     import jax.numpy as jnp
@@ -330,7 +338,21 @@ def mmm_model(inputs: ModelInputs, y: np.ndarray | None = None) -> None:
     if n_geos > 1:
         numpyro.deterministic("beta_geo", beta_g)
 
-    intercept = numpyro.sample("intercept", dist.Normal(1.0, 1.0))
+    if n_geos > 1:
+        intercept = numpyro.sample("intercept", dist.Normal(1.0, 1.0))
+    else:
+        # Sample the mean of the fitted KPI, not the intercept: when a channel's curve is
+        # nearly flat its effect and the intercept trade off along a ridge that bends
+        # with the curve's shape (a funnel for NUTS); the mean is fixed by the data in
+        # every curve shape. intercept = level - sum_c beta_c mean_t(m_tc) has a unit
+        # Jacobian, so the factor below restores the Normal(1, 1) prior on the
+        # intercept exactly: the posterior is unchanged.
+        b0_prior = dist.Normal(1.0, 1.0)
+        level0 = numpyro.sample("level", b0_prior)
+        intercept = numpyro.deterministic(
+            "intercept", level0 - jnp.sum(beta_g[0] * jnp.mean(m[0], axis=0))
+        )
+        numpyro.factor("intercept_prior", b0_prior.log_prob(intercept) - b0_prior.log_prob(level0))
     if n_geos > 1:
         geo_sd = numpyro.sample("geo_sd", dist.HalfNormal(0.5))
         geo_eps = numpyro.sample("geo_eps", dist.Normal(0.0, 1.0).expand([n_geos]).to_event(1))
