@@ -57,6 +57,7 @@ def _fit(data, spec, args, seed: int):
         adstock=args.adstock,
         saturation=args.saturation,
         target_accept=args.target_accept,
+        dense_mass=args.mass == "dense",
     )
     started = time.perf_counter()
     res = fit_bayes(data, spec, options)
@@ -279,7 +280,8 @@ def report(args, results: dict) -> str:
         f"- Model: {args.adstock} adstock (l_max 13, normalized) + {args.saturation} "
         "saturation, ROI priors (default), Normal likelihood, NUTS (target accept "
         f"{args.target_accept}) "
-        f"{args.chains} chain(s) x {args.warmup} warmup + {args.draws} draws, dense mass matrix.",
+        f"{args.chains} chain(s) x {args.warmup} warmup + {args.draws} draws, {args.mass} "
+        "mass matrix.",
         f"- Data: `synthesize(SynthConfig(seed, weeks={args.weeks}, channels={args.channels}))`; "
         "channels cycle through geometric, Weibull-PDF and delayed-peak carry-over and Hill "
         "or logistic saturation, noise 4% of the mean KPI.",
@@ -416,7 +418,11 @@ def main() -> None:
     )
     parser.add_argument("--saturation", default="hill", choices=["hill", "logistic"])
     parser.add_argument("--skip", nargs="*", default=[], choices=["timing", "accuracy"])
-    parser.add_argument("--target-accept", type=float, default=0.9)
+    defaults = BayesOptions()
+    parser.add_argument("--target-accept", type=float, default=defaults.target_accept)
+    parser.add_argument(
+        "--mass", choices=["diag", "dense"], default="dense" if defaults.dense_mass else "diag"
+    )
     parser.add_argument("--meridian", action="store_true")
     parser.add_argument("--meridian-geo-svi", action="store_true")
     parser.add_argument("--pymc-python", default=None, help="python of a venv with pymc-marketing")

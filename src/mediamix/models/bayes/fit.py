@@ -92,12 +92,18 @@ class BayesOptions:
     warmup, draws : int
         Warmup and kept draws per chain (SVI/MAP: ``draws`` posterior samples).
     target_accept : float
-        NUTS target acceptance probability; raise it (0.95) when there are divergences.
+        NUTS target acceptance probability; raise it (0.99) when there are divergences.
+        Measured on 156-week x 4-channel synthetic data (2 chains x 1000 + 1000, seeds
+        1, 3, 6 and 9, diagonal mass): 0.9 gave 0, 0, 2 and 2 divergences, 0.95 none,
+        at about the same fit time.
     max_tree_depth : int
     dense_mass : bool
-        Adapt a dense mass matrix (the model has tens of parameters, and intercept,
-        baseline and media effects are correlated a posteriori, which a diagonal mass
-        matrix samples slowly).
+        Adapt a dense mass matrix instead of a diagonal one. Off by default: since the
+        national model samples the mean fitted KPI rather than the intercept (see
+        :mod:`mediamix.models.bayes.model`), the strong posterior correlation between
+        intercept and media effects is gone, and on the data above a diagonal mass
+        matrix gave more effective draws (minimum bulk ESS 761-900 against 205-799
+        with a dense one, both at target accept 0.95) and no divergences against 0-1.
     svi_steps : int
         Optimization steps for SVI / MAP.
     svi_learning_rate : float
@@ -143,9 +149,9 @@ class BayesOptions:
     chains: int | None = None
     warmup: int = 1000
     draws: int = 1000
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     max_tree_depth: int = 10
-    dense_mass: bool = True
+    dense_mass: bool = False
     svi_steps: int = 3000
     svi_learning_rate: float = 0.02
     likelihood: Likelihood = "normal"
