@@ -4,9 +4,16 @@ Runs, on synthetic data from :func:`mediamix.data.synthetic.synthesize`:
 
 1. ``timing``: one 156-week x 4-channel dataset (seed 0), NUTS with the given chains,
    warmup and draws: wall-clock fit time, max R-hat, min bulk/tail ESS, divergences.
-2. ``accuracy``: ``--seeds`` datasets of the same shape: per channel the relative error
-   of the posterior-mean contribution against the true contribution, and whether the
-   true ROI lies in the 90% ``roi_interval``.
+2. ``accuracy``: ``--seeds`` datasets of varied shape, the same as the ridge engine's
+   recovery benchmark (``ridge_bench.synth_config``: 104-208 weeks, 3-8 channels, 2-6%
+   noise, media 15-40% of the KPI; carry-over cycles through geometric, Weibull PDF and
+   delayed-peak). Headline, per dataset, the contribution error of issue 4::
+
+       error = sum_c |estimated_c - true_c| / sum_c true_c
+
+   over channel contributions (estimated = posterior mean, and the point model), with
+   its median and mean over datasets; as detail, per channel the relative error and
+   whether the true ROI lies in the 90% ``roi_interval``.
 3. ``meridian`` (optional): time on Google Meridian's simulated 40-geo x 156-week
    dataset summed to national, and with ``--meridian-geo-svi`` the experimental geo
    model fitted by SVI (no published truth, so no accuracy figure).
@@ -34,16 +41,34 @@ from mediamix.data.synthetic import SynthConfig, synthesize
 from mediamix.data.validation import build_dataset
 from mediamix.models.bayes.fit import BayesOptions, fit_bayes
 
+# the script's directory is on sys.path: the accuracy datasets are the ridge recovery's
+from ridge_bench import synth_config
+
 HERE = Path(__file__).resolve().parent
 MERIDIAN_CSV = (
     HERE.parent.parent / "shared" / "datasets" / "meridian-simulated" / "geo_all_channels.csv"
 )
 
 
-def _synth(seed: int, weeks: int, channels: int):
-    syn = synthesize(SynthConfig(seed=seed, weeks=weeks, channels=channels))
+def contribution_error(estimated, true) -> float:
+    """Issue 4's contribution error of one dataset.
+
+    ``sum_c |estimated_c - true_c| / sum_c true_c`` over the channels' total
+    contributions (KPI units): a dataset-level error in which each channel counts in
+    proportion to its true contribution.
+
+    >>> contribution_error([1.5, 2.0], [1.0, 3.0])
+    0.375
+    """
+    est = np.asarray(estimated, dtype=float)
+    tru = np.asarray(true, dtype=float)
+    return float(np.abs(est - tru).sum() / tru.sum())
+
+
+def _synth(config: SynthConfig):
+    syn = synthesize(config)
     spec = ModelSpec.model_validate(syn.spec)
-    data, _ = build_dataset(syn.frame, spec, source=f"synth seed {seed}")
+    data, _ = build_dataset(syn.frame, spec, source=f"synth seed {config.seed}")
     return data, spec, syn.truth
 
 
@@ -57,6 +82,9 @@ def _fit(data, spec, args, seed: int):
         adstock=args.adstock,
         saturation=args.saturation,
         target_accept=args.target_accept,
+        dense_mass=args.mass == "dense",
+        media_share=args.media_share,
+        roi_sigma=args.roi_sigma,
     )
     started = time.perf_counter()
     res = fit_bayes(data, spec, options)
@@ -69,13 +97,18 @@ def _diag(res) -> dict:
 
 
 def timing(args) -> dict:
-    data, spec, truth = _synth(0, args.weeks, args.channels)
+    data, spec, truth = _synth(SynthConfig(seed=0, weeks=args.weeks, channels=args.channels))
     res, seconds = _fit(data, spec, args, 0)
     d = _diag(res)
     contrib = res.draws["contribution"].mean(axis=0)
     true = np.array([truth["channels"][ch]["contribution"] for ch in res.channel_names])
-    err = float(np.median(np.abs(contrib - true) / true))
-    return {"seconds": seconds, **d, "median_rel_error": err, "worst": _worst(res)}
+    return {
+        "seconds": seconds,
+        **d,
+        "contribution_error": contribution_error(contrib, true),
+        "point_contribution_error": contribution_error(res.contributions(), true),
+        "worst": _worst(res),
+    }
 
 
 def _worst(res) -> list[str]:
@@ -86,19 +119,24 @@ def _worst(res) -> list[str]:
 
 def accuracy(args) -> dict:
     rows = []
-    for seed in range(args.seeds):
-        data, spec, truth = _synth(seed, args.weeks, args.channels)
+    datasets = []
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        cfg = synth_config(seed)
+        data, spec, truth = _synth(cfg)
         res, seconds = _fit(data, spec, args, seed)
         d = _diag(res)
         contrib = res.draws["contribution"].mean(axis=0)
         point = res.contributions()
+        true = np.array([truth["channels"][ch]["contribution"] for ch in res.channel_names])
+        mine = []
         for c, ch in enumerate(res.channel_names):
             t = truth["channels"][ch]
             lo, hi = res.roi_interval[ch] or (np.nan, np.nan)
-            rows.append(
+            mine.append(
                 {
                     "seed": seed,
                     "channel": ch,
+                    "kind": t["adstock"]["type"] + "/" + t["saturation"]["type"],
                     "true_contribution": t["contribution"],
                     "posterior_mean_contribution": float(contrib[c]),
                     "point_contribution": float(point[c]),
@@ -110,26 +148,45 @@ def accuracy(args) -> dict:
                     "covered": bool(lo <= t["roi"] <= hi),
                 }
             )
+        rows += mine
+        datasets.append(
+            {
+                "seed": seed,
+                "weeks": cfg.weeks,
+                "channels": cfg.channels,
+                "noise": cfg.noise,
+                "media_share": cfg.media_share,
+                "contribution_error": contribution_error(contrib, true),
+                "point_contribution_error": contribution_error(point, true),
+                "covered": sum(r["covered"] for r in mine),
+                "seconds": seconds,
+                **d,
+            }
+        )
         print(
-            f"seed {seed}: {seconds:.1f}s, max R-hat {d['max_rhat']}, divergences "
-            f"{d['divergences']}, errors "
-            + ", ".join(f"{r['rel_error']:.2f}" for r in rows[-len(res.channel_names) :]),
+            f"seed {seed} ({cfg.weeks} weeks x {cfg.channels} channels): {seconds:.1f}s, "
+            f"max R-hat {d['max_rhat']}, divergences {d['divergences']}, contribution error "
+            f"{datasets[-1]['contribution_error']:.3f} (point "
+            f"{datasets[-1]['point_contribution_error']:.3f})",
             file=sys.stderr,
             flush=True,
         )
-        rows[-1]["_seconds"] = seconds
-        rows[-1]["_diag"] = d
-    errors = np.array([r["rel_error"] for r in rows])
-    point_errors = np.array([r["point_rel_error"] for r in rows])
+    errors = np.array([x["contribution_error"] for x in datasets])
+    point_errors = np.array([x["point_contribution_error"] for x in datasets])
+    channel_errors = np.array([r["rel_error"] for r in rows])
     covered = np.array([r["covered"] for r in rows])
     return {
+        "first_seed": args.first_seed,
         "n_datasets": args.seeds,
         "n_channels": len(rows),
-        "median_rel_error": float(np.median(errors)),
-        "mean_rel_error": float(np.mean(errors)),
-        "p90_rel_error": float(np.quantile(errors, 0.9)),
-        "median_point_rel_error": float(np.median(point_errors)),
+        "median_contribution_error": float(np.median(errors)),
+        "mean_contribution_error": float(np.mean(errors)),
+        "max_contribution_error": float(np.max(errors)),
+        "median_point_contribution_error": float(np.median(point_errors)),
+        "mean_point_contribution_error": float(np.mean(point_errors)),
+        "median_channel_rel_error": float(np.median(channel_errors)),
         "coverage_90": float(covered.mean()),
+        "datasets": datasets,
         "rows": rows,
     }
 
@@ -238,11 +295,21 @@ def pymc_marketing(args) -> dict:
     if not line:
         raise RuntimeError(f"PyMC-Marketing run failed:\n{proc.stderr[-3000:]}")
     out = json.loads(line[-1][len("RESULT ") :])
-    if "contribution" in out:
-        true = [syn.truth["channels"][ch]["contribution"] for ch in syn.truth["channels"]]
-        errs = [abs(a - b) / b for a, b in zip(out["contribution"], true, strict=True)]
-        out["median_rel_error"] = float(np.median(errs))
     out["sampler"] = args.pymc_sampler
+    return _score_pymc(out, args)
+
+
+def _score_pymc(out: dict, args) -> dict:
+    """Issue 4's contribution error of PyMC-Marketing's stored contributions (seed 0).
+
+    Recomputed from ``out["contribution"]`` (channel order of the spec) every time, so a
+    result reused via ``--pymc-result`` is scored by the current definition.
+    """
+    out = {k: v for k, v in out.items() if k != "median_rel_error"}
+    if "contribution" in out:
+        syn = synthesize(SynthConfig(seed=0, weeks=args.weeks, channels=args.channels))
+        true = [syn.truth["channels"][ch]["contribution"] for ch in syn.spec["channels"]]
+        out["contribution_error"] = contribution_error(out["contribution"], true)
     return out
 
 
@@ -277,12 +344,21 @@ def report(args, results: dict) -> str:
         "so times are upper bounds.",
         f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}",
         f"- Model: {args.adstock} adstock (l_max 13, normalized) + {args.saturation} "
-        "saturation, ROI priors (default), Normal likelihood, NUTS (target accept "
+        f"saturation, default ROI priors (media share {args.media_share}, log-sd "
+        f"{args.roi_sigma}), Normal likelihood, NUTS (target accept "
         f"{args.target_accept}) "
-        f"{args.chains} chain(s) x {args.warmup} warmup + {args.draws} draws, dense mass matrix.",
-        f"- Data: `synthesize(SynthConfig(seed, weeks={args.weeks}, channels={args.channels}))`; "
-        "channels cycle through geometric, Weibull-PDF and delayed-peak carry-over and Hill "
-        "or logistic saturation, noise 4% of the mean KPI.",
+        f"{args.chains} chain(s) x {args.warmup} warmup + {args.draws} draws, {args.mass} "
+        "mass matrix.",
+        f"- Data: timing on `synthesize(SynthConfig(seed=0, weeks={args.weeks}, "
+        f"channels={args.channels}))` (noise 4% of the mean KPI); accuracy on "
+        "`synthesize(ridge_bench.synth_config(seed))`, the ridge engine's recovery datasets: "
+        "104-208 weeks, 3-8 channels, noise 2-6% of the mean KPI, media 15-40% of the KPI. "
+        "Channels cycle through geometric, Weibull-PDF and delayed-peak carry-over and Hill "
+        "or logistic saturation.",
+        "- Contribution error of a dataset (issue 4): sum over channels of |estimated - true "
+        "contribution| / sum of true contributions. Reports before 2026-11-27 08:00 UTC gave "
+        "instead the median over all (dataset, channel) pairs of per-channel relative "
+        "errors, on 156-week x 4-channel datasets only.",
         "",
     ]
     if "timing" in results:
@@ -303,38 +379,53 @@ def report(args, results: dict) -> str:
         ]
     if "accuracy" in results:
         a = results["accuracy"]
+        first, last = a["first_seed"], a["first_seed"] + a["n_datasets"] - 1
         lines += [
-            f"## Accuracy over {a['n_datasets']} synthetic datasets ({a['n_channels']} channels)",
+            f"## Accuracy over {a['n_datasets']} synthetic datasets (seeds {first}-{last}, "
+            f"{a['n_channels']} channels)",
             "",
-            "| median contribution error (posterior mean) | mean | 90th percentile "
-            "| median error of the point model | 90% ROI interval coverage |",
-            "|---|---|---|---|---|",
-            f"| {a['median_rel_error']:.1%} | {a['mean_rel_error']:.1%} | "
-            f"{a['p90_rel_error']:.1%} | {a['median_point_rel_error']:.1%} | "
-            f"{a['coverage_90']:.0%} |",
+            "Contribution error per dataset (issue 4's definition), over datasets:",
             "",
-            "| seed | channel | true contribution | posterior mean | error | true ROI "
-            "| 90% interval | covered |",
-            "|---|---|---|---|---|---|---|---|",
+            "| estimate | median | mean | max |",
+            "|---|---|---|---|",
+            f"| posterior mean | **{a['median_contribution_error']:.1%}** | "
+            f"{a['mean_contribution_error']:.1%} | {a['max_contribution_error']:.1%} |",
+            f"| point model (`contributions()`) | {a['median_point_contribution_error']:.1%} | "
+            f"{a['mean_point_contribution_error']:.1%} | "
+            f"{max(x['point_contribution_error'] for x in a['datasets']):.1%} |",
+            "",
+            f"90% ROI intervals contain the true ROI for {a['coverage_90']:.0%} of the "
+            f"{a['n_channels']} channels. (Median over (dataset, channel) pairs of the "
+            f"per-channel relative error, the figure earlier reports gave: "
+            f"{a['median_channel_rel_error']:.1%}.)",
+            "",
+            "| seed | weeks | channels | noise | media share | error (posterior mean) "
+            "| error (point) | ROI covered | fit s | max R-hat | divergences |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for x in a["datasets"]:
+            lines.append(
+                f"| {x['seed']} | {x['weeks']} | {x['channels']} | {x['noise']:.3f} | "
+                f"{x['media_share']:.2f} | {x['contribution_error']:.1%} | "
+                f"{x['point_contribution_error']:.1%} | {x['covered']}/{x['channels']} | "
+                f"{x['seconds']:.0f} | {_fmt(x['max_rhat'])} | {x['divergences']} |"
+            )
+        lines += [
+            "",
+            "Per channel (detail):",
+            "",
+            "| seed | channel | carry-over / saturation | true contribution | posterior mean "
+            "| relative error | true ROI | 90% interval | covered |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in a["rows"]:
             lines.append(
-                f"| {r['seed']} | {r['channel']} | {r['true_contribution']:.4g} | "
+                f"| {r['seed']} | {r['channel']} | {r['kind']} | {r['true_contribution']:.4g} | "
                 f"{r['posterior_mean_contribution']:.4g} | {r['rel_error']:.1%} | "
                 f"{r['true_roi']:.3f} | [{r['roi_lo']:.3f}, {r['roi_hi']:.3f}] | "
                 f"{'yes' if r['covered'] else 'no'} |"
             )
-        per_fit = [r for r in a["rows"] if "_seconds" in r]
-        lines += [
-            "",
-            "Per dataset: "
-            + "; ".join(
-                f"seed {r['seed']}: {r['_seconds']:.0f} s, R-hat {_fmt(r['_diag']['max_rhat'])}, "
-                f"{r['_diag']['divergences']} divergences"
-                for r in per_fit
-            ),
-            "",
-        ]
+        lines.append("")
     if "pymc" in results and "failed" in results["pymc"]:
         lines += ["## PyMC-Marketing", "", f"Run failed: `{results['pymc']['failed']}`", ""]
     if "pymc" in results and "failed" not in results["pymc"]:
@@ -342,7 +433,8 @@ def report(args, results: dict) -> str:
         ours = results.get("timing", {}).get("seconds")
         ratio = f"{ours / p['seconds']:.2f}" if ours else "n/a"
         lines += [
-            "## PyMC-Marketing 0.19.2 on the same data (seed 0)",
+            f"## PyMC-Marketing 0.19.2 on the timing dataset ({args.weeks} weeks x "
+            f"{args.channels} channels, seed 0)",
             "",
             f"Separate venv; `MMM(GeometricAdstock(l_max=13), LogisticSaturation(), "
             f"yearly_seasonality=2)`, controls and events as control columns, "
@@ -356,15 +448,16 @@ def report(args, results: dict) -> str:
                 else ""
             ),
             "",
-            "| engine | fit time (s) | max R-hat | min ESS bulk | divergences | median contribution error |",
+            "| engine | fit time (s) | max R-hat | min ESS bulk | divergences "
+            "| contribution error |",
             "|---|---|---|---|---|---|",
             f"| PyMC-Marketing | {p['seconds']:.1f} | {_fmt(p['max_rhat'])} | "
             f"{_fmt(p['min_ess_bulk'], '.0f')} | {p['divergences']} | "
-            f"{_fmt(p.get('median_rel_error'), '.1%')} |",
+            f"{_fmt(p.get('contribution_error'), '.1%')} |",
             f"| mediamix bayes | {_fmt(ours, '.1f')} | {_fmt(results.get('timing', {}).get('max_rhat'))} | "
             f"{_fmt(results.get('timing', {}).get('min_ess_bulk'), '.0f')} | "
             f"{results.get('timing', {}).get('divergences')} | "
-            f"{_fmt(results.get('timing', {}).get('median_rel_error'), '.1%')} |",
+            f"{_fmt(results.get('timing', {}).get('contribution_error'), '.1%')} |",
             "",
             f"Time ratio mediamix / PyMC-Marketing: {ratio}. The models differ (their "
             "default geometric + logistic against our delayed-peak + Hill), so this compares the "
@@ -405,6 +498,7 @@ def report(args, results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--weeks", type=int, default=156)
     parser.add_argument("--channels", type=int, default=4)
     parser.add_argument("--chains", type=int, default=2)
@@ -416,7 +510,12 @@ def main() -> None:
     )
     parser.add_argument("--saturation", default="hill", choices=["hill", "logistic"])
     parser.add_argument("--skip", nargs="*", default=[], choices=["timing", "accuracy"])
-    parser.add_argument("--target-accept", type=float, default=0.9)
+    defaults = BayesOptions()
+    # the national model's defaults (BayesOptions leaves None: chosen per model shape)
+    parser.add_argument("--target-accept", type=float, default=0.95)
+    parser.add_argument("--mass", choices=["diag", "dense"], default="diag")
+    parser.add_argument("--media-share", type=float, default=defaults.media_share)
+    parser.add_argument("--roi-sigma", type=float, default=defaults.roi_sigma)
     parser.add_argument("--meridian", action="store_true")
     parser.add_argument("--meridian-geo-svi", action="store_true")
     parser.add_argument("--pymc-python", default=None, help="python of a venv with pymc-marketing")
@@ -441,7 +540,7 @@ def main() -> None:
             args.json.write_text(json.dumps(results, indent=2, default=float))
 
     if args.pymc_result and not args.pymc_python:
-        results["pymc"] = json.loads(args.pymc_result.read_text())["pymc"]
+        results["pymc"] = _score_pymc(json.loads(args.pymc_result.read_text())["pymc"], args)
         results["pymc"]["reused_from"] = str(args.pymc_result)
     if "timing" not in args.skip:
         results["timing"] = timing(args)

@@ -141,7 +141,7 @@ def convergence_warnings(
         out.append(
             f"{divergences} divergent transitions ({share:.1%} of draws): the sampler met "
             "regions it could not explore, so the posterior may be biased. Try "
-            "target_accept=0.95, more informative priors on the parameters with the "
+            "target_accept=0.99, more informative priors on the parameters with the "
             "worst R-hat, or check the data for outliers."
         )
     min_ess = max(100 * n_chains, 100)
