@@ -104,3 +104,41 @@ def test_geo_fit_converges_and_sums_to_national(geo_fit):
     np.testing.assert_allclose(
         res.draws["geo_contribution"].sum(axis=1), res.draws["contribution"], rtol=1e-12
     )
+
+
+def test_chains_in_processes_equal_the_same_chains_in_one_process():
+    """A geo fit runs each chain in a process of its own; the draws are the chains
+    numpyro would draw with the same keys in one process."""
+    import dataclasses
+
+    from mediamix.models.bayes import fit as F
+
+    data, spec, _ = _geo_data()
+    options = BayesOptions(
+        chains=2, warmup=40, draws=30, seed=1, adstock="geometric", geo_hierarchy=True
+    )
+    design = F._design(data, spec)
+    raw = np.stack([F.baseline_features(design, data, geo=g) for g in range(data.n_geos)])
+    inputs, _ = F.prepare_inputs(
+        spend=data.spend,
+        kpi=data.kpi,
+        features=raw,
+        roi_prior={},
+        media_share=options.media_share,
+        roi_sigma=options.roi_sigma,
+        lifts=[],
+        adstock="geometric",
+        l_max=options.l_max,
+        saturation="hill",
+        likelihood="normal",
+        media_prior="roi",
+        population=data.population,
+    )
+    spawned, by_chain, extra = F._infer(inputs, options, 2, "processes")
+    _, reference, ref_extra = F._infer(inputs, dataclasses.replace(options), 2, "sequential")
+    assert by_chain["sigma"].shape == (2, 30)
+    assert not np.allclose(by_chain["sigma"][0], by_chain["sigma"][1])
+    for site, values in reference.items():
+        np.testing.assert_allclose(by_chain[site], values, rtol=1e-5, atol=1e-8, err_msg=site)
+    assert extra == ref_extra
+    assert spawned["mu"].shape == (60, data.n_geos, data.n_periods)

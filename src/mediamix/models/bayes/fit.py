@@ -95,8 +95,9 @@ class BayesOptions:
     chains : int or None
         NUTS chains; ``None`` means one per CPU core. Chains run in parallel when jax
         is not initialized yet at the first fit of the process, else sequentially; a
-        geo model runs them vectorized in one program instead of in parallel (bounded
-        memory, see ``fit_bayes``).
+        geo model runs each chain in a spawned process of its own instead of on jax
+        devices (bounded memory, see ``fit_bayes``); the draws equal those of the same
+        chains run in one process (tested).
     warmup, draws : int
         Warmup and kept draws per chain (SVI/MAP: ``draws`` posterior samples).
     target_accept : float, optional
@@ -412,9 +413,9 @@ def fit_bayes(
     if chain_method == "parallel" and source.n_geos > 1:
         # parallel chains (one jax device each) grew the resident memory of a geo fit by
         # about 1 MB per iteration (jax 0.10, numpyro 0.22; 8 GB after 17 minutes on
-        # 40 geos) and sequential or vectorized chains did not: one program runs the
-        # chains side by side instead
-        chain_method = "vectorized"
+        # 40 geos) and sequential or vectorized chains did not; vectorized chains use one
+        # core, so each chain runs in a process of its own (on its own core)
+        chain_method = "processes"
     if progress:
         progress(0.05, f"{options.method}: compiling and sampling")
 
@@ -493,6 +494,41 @@ def _dense_blocks(inputs: ModelInputs) -> list[tuple[str, ...]] | bool:
     return [shared]
 
 
+def _one_chain(
+    kernel: Any, inputs: ModelInputs, warmup: int, draws: int, key: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """One NUTS chain (run in a worker process): draws by site, divergences, steps."""
+    import jax.numpy as jnp
+    from numpyro.infer import MCMC
+
+    mcmc = MCMC(kernel, num_warmup=warmup, num_samples=draws, num_chains=1, progress_bar=False)
+    mcmc.run(jnp.asarray(key), inputs, y=inputs.y, extra_fields=("diverging", "num_steps"))
+    fields = mcmc.get_extra_fields()
+    return (
+        {k: np.asarray(v) for k, v in mcmc.get_samples().items()},
+        np.asarray(fields["diverging"]),
+        np.asarray(fields["num_steps"]),
+    )
+
+
+def _chains_in_processes(
+    kernel: Any, inputs: ModelInputs, options: BayesOptions, keys: Any
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Each chain in a process of its own (spawned: jax is not fork-safe); by chain."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    keys = np.asarray(keys)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(keys), mp_context=context) as pool:
+        futures = [
+            pool.submit(_one_chain, kernel, inputs, options.warmup, options.draws, k) for k in keys
+        ]
+        runs = [f.result() for f in futures]
+    by_chain = {k: np.stack([r[0][k] for r in runs]) for k in runs[0][0]}
+    return by_chain, np.stack([r[1] for r in runs]), np.stack([r[2] for r in runs])
+
+
 def _infer(
     inputs: ModelInputs, options: BayesOptions, n_chains: int, chain_method: str
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, dict[str, Any]]:
@@ -519,26 +555,32 @@ def _infer(
             ),
             dense_mass=_dense_blocks(inputs) if dense else False,
         )
-        mcmc = MCMC(
-            kernel,
-            num_warmup=options.warmup,
-            num_samples=options.draws,
-            num_chains=n_chains,
-            chain_method=chain_method,
-            progress_bar=options.progress_bar,
-        )
         # a geo model keeps no (G, T) mean per draw while sampling: _geo_means computes
         # it afterwards, in chunks
         run_inputs = replace(inputs, keep_mu=False) if geo else inputs
-        mcmc.run(key, run_inputs, y=inputs.y, extra_fields=("diverging", "num_steps"))
-        by_chain = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+        if chain_method == "processes":
+            by_chain, diverging, tree_steps = _chains_in_processes(
+                kernel, run_inputs, options, jax.random.split(key, n_chains)
+            )
+        else:
+            mcmc = MCMC(
+                kernel,
+                num_warmup=options.warmup,
+                num_samples=options.draws,
+                num_chains=n_chains,
+                chain_method=chain_method,
+                progress_bar=options.progress_bar,
+            )
+            mcmc.run(key, run_inputs, y=inputs.y, extra_fields=("diverging", "num_steps"))
+            by_chain = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+            fields = mcmc.get_extra_fields()
+            diverging, tree_steps = np.asarray(fields["diverging"]), np.asarray(fields["num_steps"])
         samples = {k: v.reshape(-1, *v.shape[2:]) for k, v in by_chain.items()}
         if geo:
             samples["mu"] = _geo_means(inputs, samples, key)
-        fields = mcmc.get_extra_fields()
         extra = {
-            "divergences": int(np.asarray(fields["diverging"]).sum()),
-            "mean_tree_steps": float(np.asarray(fields["num_steps"]).mean()),
+            "divergences": int(diverging.sum()),
+            "mean_tree_steps": float(tree_steps.mean()),
         }
         return samples, by_chain, extra
     guide = AutoNormal(mmm_model) if options.method == "svi" else AutoDelta(mmm_model)
