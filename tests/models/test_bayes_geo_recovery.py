@@ -134,7 +134,9 @@ def test_chains_in_processes_equal_the_same_chains_in_one_process():
         media_prior="roi",
         population=data.population,
     )
+    F._setup_jax(2)  # float64, as fit_bayes runs: the spawned chains must follow it
     spawned, by_chain, extra = F._infer(inputs, options, 2, "processes")
+    assert by_chain["sigma"].dtype == np.float64
     _, reference, ref_extra = F._infer(inputs, dataclasses.replace(options), 2, "sequential")
     assert by_chain["sigma"].shape == (2, 30)
     assert not np.allclose(by_chain["sigma"][0], by_chain["sigma"][1])

@@ -495,11 +495,17 @@ def _dense_blocks(inputs: ModelInputs) -> list[tuple[str, ...]] | bool:
 
 
 def _one_chain(
-    kernel: Any, inputs: ModelInputs, warmup: int, draws: int, key: np.ndarray
+    kernel: Any, inputs: ModelInputs, warmup: int, draws: int, key: np.ndarray, x64: bool
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """One NUTS chain (run in a worker process): draws by site, divergences, steps."""
+    """One NUTS chain (run in a worker process): draws by site, divergences, steps.
+
+    ``x64``: the parent's float64 setting, which a spawned process does not inherit.
+    """
+    import jax
     import jax.numpy as jnp
     from numpyro.infer import MCMC
+
+    jax.config.update("jax_enable_x64", x64)
 
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=draws, num_chains=1, progress_bar=False)
     mcmc.run(jnp.asarray(key), inputs, y=inputs.y, extra_fields=("diverging", "num_steps"))
@@ -518,11 +524,15 @@ def _chains_in_processes(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    import jax
+
     keys = np.asarray(keys)
+    x64 = bool(jax.config.jax_enable_x64)  # type: ignore[attr-defined]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=len(keys), mp_context=context) as pool:
         futures = [
-            pool.submit(_one_chain, kernel, inputs, options.warmup, options.draws, k) for k in keys
+            pool.submit(_one_chain, kernel, inputs, options.warmup, options.draws, k, x64)
+            for k in keys
         ]
         runs = [f.result() for f in futures]
     by_chain = {k: np.stack([r[0][k] for r in runs]) for k in runs[0][0]}
