@@ -857,6 +857,15 @@ def cluster_front(roi: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.asarray(labels, int)
 
 
+def _fit_loss(scores: Scores, with_lift: bool, lift_weight: float) -> np.ndarray:
+    """The in-sample fit loss the selection rules compare: ``nrmse_train`` (plus
+    ``lift_weight * mape_lift`` with lift tests), ``inf`` where not finite."""
+    loss = scores.nrmse_train + (
+        lift_weight * np.nan_to_num(scores.mape_lift, nan=0.0) if with_lift else 0.0
+    )
+    return np.where(np.isfinite(loss), loss, np.inf)
+
+
 def select(
     scores: Scores,
     front: np.ndarray,
@@ -890,10 +899,7 @@ def select(
     if idx.size == 0:
         raise ValueError("empty Pareto front")
     if rule == "medoid_near_best":
-        loss = scores.nrmse_train + (
-            lift_weight * np.nan_to_num(scores.mape_lift, nan=0.0) if with_lift else 0.0
-        )
-        loss = np.where(np.isfinite(loss), loss, np.inf)
+        loss = _fit_loss(scores, with_lift, lift_weight)
         near = np.flatnonzero(loss <= loss.min() * (1.0 + tolerance))
         med = np.median(scores.effects[near], axis=0)
         best = int(near[int(np.argmin(np.abs(scores.effects[near] - med).sum(axis=1)))])
@@ -967,10 +973,7 @@ def plausible_models(
     [0, 2]
     """
     T = int(n_periods)
-    loss = scores.nrmse_train + (
-        lift_weight * np.nan_to_num(scores.mape_lift, nan=0.0) if with_lift else 0.0
-    )
-    loss = np.where(np.isfinite(loss), loss, np.inf)
+    loss = _fit_loss(scores, with_lift, lift_weight)
     if n_params < T:
         tol = float(np.sqrt(1.0 + chi2.ppf(level, n_params) / (T - n_params)) - 1.0)
     else:
