@@ -93,6 +93,24 @@ def test_draws_are_exact_per_draw(nuts_fit):
     assert np.all(np.isfinite(mroi))
 
 
+def test_point_model_reports_posterior_medians(nuts_fit):
+    """summary.json's contribution is each channel's posterior median, its ROI the
+    posterior median ROI (inside the interval); the fitted KPI keeps the posterior mean."""
+    res, _ = nuts_fit
+    contribution = res.draws["contribution"]
+    np.testing.assert_allclose(res.contributions(), np.median(contribution, axis=0), rtol=1e-9)
+    for c, (ch, row) in enumerate(res.summary()["channels"].items()):
+        lo, hi = row["roi_interval"]
+        assert lo < row["roi"] < hi, ch
+        assert row["roi"] == pytest.approx(np.median(res.draws["roi"][:, c]), rel=1e-9)
+    # the intercept takes up the media's mean - median gap: the mean fitted KPI stays
+    # the posterior mean of the level, which the data pin to the mean actual KPI
+    frame = res.decomposition()
+    gap = contribution.sum(axis=1).mean() - res.contributions().sum()
+    assert frame["fitted"].mean() == pytest.approx(frame["actual"].mean(), rel=2e-3)
+    assert abs(gap) / len(frame) > 2e-3 * frame["actual"].mean()  # so the check can fail
+
+
 def test_roi_recovery(nuts_fit):
     """Posterior-mean ROI within 30% of the truth for the median channel.
 
