@@ -14,7 +14,8 @@ Model::
                                                     (window l_max, normalized; default), or
     shape_c ~ Gamma(2, 1), scale_c ~ Gamma(2, 1)    Weibull PDF adstock (PyMC convention), or
     alpha_c ~ Beta(2, 3)                            geometric retention (window, normalized)
-    K_c       ~ Gamma(3, 3)                         Hill half-saturation, scaled units (mean 1)
+    K_c       ~ Gamma(4, 3)                         Hill half-saturation, scaled units: mode at
+                                                    the mean spend, mean 1.33, 90% in 0.45-2.6
     s_c       ~ Gamma(3, 2)                         Hill slope
       or lam_c ~ Gamma(3, 2)                        logistic rate, scaled units
     m_gtc     = sat_c(adstock_c(x_gc))_t            in [0, 1); transforms shared by geos
@@ -325,7 +326,12 @@ def mmm_model(inputs: ModelInputs, y: np.ndarray | None = None) -> None:
             params["shape"] = numpyro.sample("shape", dist.Gamma(2.0, 1.0))
             params["scale"] = numpyro.sample("scale", dist.Gamma(2.0, 1.0))
         if inputs.saturation == "hill":
-            params["half_saturation"] = numpyro.sample("half_saturation", dist.Gamma(3.0, 3.0))
+            # mode at the mean spend, 90% between 0.45 and 2.6 times it: Robyn's inflexion
+            # range (gamma 0.3-1 of the adstocked spend's range, about 1-3 times its mean).
+            # Gamma(3, 3) put a fifth of its mass below half the mean spend, curves so
+            # saturated that the channel's level trades off with the intercept (benchmark:
+            # median contribution error 20.9% -> 19.2% over seeds 0-19)
+            params["half_saturation"] = numpyro.sample("half_saturation", dist.Gamma(4.0, 3.0))
             params["slope"] = numpyro.sample("slope", dist.Gamma(3.0, 2.0))
         else:
             params["lam"] = numpyro.sample("lam", dist.Gamma(3.0, 2.0))
