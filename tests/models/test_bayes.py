@@ -8,6 +8,10 @@ so the file runs in well under a minute on two shared cores; the benchmark
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -331,3 +335,57 @@ def test_plans_use_the_posterior_expectation(nuts_fit):
         h[c] = 1e-4 * x[c]
         fd = (model.response(x + h) - model.response(x - h)) / (2 * h[c])
         assert grad[c] == pytest.approx(float(fd), rel=1e-4)
+
+
+def test_compilation_cache_dir(monkeypatch, tmp_path):
+    from mediamix.models.bayes.fit import CACHE_ENV, compilation_cache_dir
+
+    for off in ("off", "0", ""):
+        monkeypatch.setenv(CACHE_ENV, off)
+        assert compilation_cache_dir() is None
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
+    assert compilation_cache_dir() == str(tmp_path / "mine")
+    assert stat.S_IMODE(os.stat(tmp_path / "mine").st_mode) == 0o700  # jax trusts its cache
+    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert compilation_cache_dir() == str(tmp_path / "xdg" / "mediamix" / "jax")
+
+
+_CACHED_FIT = """
+import json, jax
+events = {"hits": 0, "misses": 0}
+def listen(event, **_):
+    for name in events:
+        if event == "/jax/compilation_cache/cache_" + name:
+            events[name] += 1
+jax.monitoring.register_event_listener(listen)
+from mediamix.data.spec import ModelSpec
+from mediamix.data.synthetic import SynthConfig, synthesize
+from mediamix.data.validation import build_dataset
+from mediamix.models.bayes.fit import BayesOptions, fit_bayes
+syn = synthesize(SynthConfig(seed=1, weeks=60, channels=2))
+spec = ModelSpec.model_validate(syn.spec)
+data, _ = build_dataset(syn.frame, spec, source="synth")
+res = fit_bayes(data, spec, BayesOptions(chains=1, warmup=20, draws=20, seed=0))
+print(json.dumps({**events, "contribution": res.draws["contribution"].tolist()}))
+"""
+
+
+def test_compiled_sampler_is_reused_by_the_next_process(tmp_path):
+    """A second process with the same cache compiles nothing the first one compiled,
+    and gives the same draws."""
+    env = {**os.environ, "MEDIAMIX_JAX_CACHE": str(tmp_path)}
+    runs = []
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-c", _CACHED_FIT], env=env, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    first, second = runs
+    assert first["misses"] > 0
+    assert any(tmp_path.iterdir())
+    # (the first process hits too: programs it compiled itself earlier, re-requested)
+    assert second["misses"] == 0, (first, second)
+    assert second["hits"] >= first["hits"] + first["misses"], (first, second)
+    assert second["contribution"] == first["contribution"]
