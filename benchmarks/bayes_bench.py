@@ -39,7 +39,7 @@ import numpy as np
 from mediamix.data.spec import ModelSpec
 from mediamix.data.synthetic import SynthConfig, synthesize
 from mediamix.data.validation import build_dataset
-from mediamix.models.bayes.fit import CACHE_ENV, BayesOptions, fit_bayes
+from mediamix.models.bayes.fit import BayesOptions, fit_bayes
 
 # the script's directory is on sys.path: the accuracy datasets are the ridge recovery's
 from ridge_bench import synth_config
@@ -85,6 +85,7 @@ def _fit(data, spec, args, seed: int):
         dense_mass=args.mass == "dense",
         media_share=args.media_share,
         roi_sigma=args.roi_sigma,
+        compile_cache=args.compile_cache,
     )
     started = time.perf_counter()
     res = fit_bayes(data, spec, options)
@@ -105,17 +106,15 @@ def timing(args) -> dict:
 
     data, spec, syn = _synth(SynthConfig(seed=0, weeks=args.weeks, channels=args.channels))
     truth = syn.truth
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ[CACHE_ENV] = cache
-        res, seconds = _fit(data, spec, args, 0)
-        proc = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), *_warm_args(args)],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, CACHE_ENV: cache},
-        )
-        del os.environ[CACHE_ENV]
+    # an empty cache for this run (the rest of the process keeps using it)
+    args.compile_cache = tempfile.mkdtemp(prefix="bayes-bench-jax-")
+    res, seconds = _fit(data, spec, args, 0)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *_warm_args(args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     warm = [x for x in proc.stdout.splitlines() if x.startswith("WARM ")]
     if not warm:
         raise RuntimeError(f"warm timing run failed:\n{proc.stderr[-3000:]}")
@@ -142,6 +141,7 @@ def _warm_args(args) -> list[str]:
         *("--adstock", args.adstock, "--saturation", args.saturation),
         *("--target-accept", str(args.target_accept), "--mass", args.mass),
         *("--media-share", str(args.media_share), "--roi-sigma", str(args.roi_sigma)),
+        *("--compile-cache", args.compile_cache),
     ]
 
 
@@ -459,7 +459,7 @@ def report(args, results: dict) -> str:
             "Fit time includes JIT compilation and the posterior summaries. Cold: the "
             "first fit, with an empty compilation cache (compiling is most of it); warm: "
             "the same fit in a fresh process that loads the compiled programs from the "
-            "cache (`MEDIAMIX_JAX_CACHE`), as every later fit of the same shapes does.",
+            "cache (`BayesOptions.compile_cache`; `mediamix fit` keeps one under `$MEDIAMIX_HOME/cache/jax`), as every later fit of the same shapes does.",
             "",
         ]
     if "accuracy" in results:
@@ -644,6 +644,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "bayes.md")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--warm-timing", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--compile-cache", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_timing:  # the second, warm-cache half of timing(), in its own process
         data, spec, _ = _synth(SynthConfig(seed=0, weeks=args.weeks, channels=args.channels))

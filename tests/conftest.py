@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +10,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
-
-# the bayes engine's compiled samplers go to a cache of this test session, not the
-# user's (set MEDIAMIX_JAX_CACHE to reuse one across runs)
-os.environ.setdefault("MEDIAMIX_JAX_CACHE", tempfile.mkdtemp(prefix="mediamix-jax-"))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
         Input size limits; a larger file is refused before it is parsed.
     log_level : str
         Logging level of the shells.
+    compile_cache : bool
+        Keep the Bayesian engine's compiled samplers under ``home/cache/jax`` so that
+        later fits skip compilation (``MEDIAMIX_COMPILE_CACHE``, default true).
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
@@ -35,6 +38,11 @@ class Settings(BaseSettings):
     max_columns: int = 2_000
     max_bytes: int = 1_000_000_000
     log_level: str = "WARNING"
+    compile_cache: bool = True
+
+    def compile_cache_dir(self) -> str | None:
+        """Where the Bayesian engine keeps compiled samplers; ``None`` when turned off."""
+        return str(self.home / "cache" / "jax") if self.compile_cache else None
 
 
 def load_settings() -> Settings:

@@ -259,7 +259,12 @@ def test_lognormal_from_mean_sd():
     assert np.sqrt((np.exp(sigma**2) - 1) * np.exp(2 * mu + sigma**2)) == pytest.approx(1.0)
 
 
-def test_cli_fit_engine_bayes_with_sampler_options(run_cli, tmp_path):
+def test_cli_fit_engine_bayes_with_sampler_options(run_cli, tmp_path, monkeypatch):
+    import jax
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("MEDIAMIX_HOME", str(home))
+    cache_preset = jax.config.jax_compilation_cache_dir  # process-wide: set once
     data = tmp_path / "data"
     assert (
         run_cli(["synth", "--out", data, "--seed", "3", "--weeks", "104", "--channels", "2"]).code
@@ -292,6 +297,8 @@ def test_cli_fit_engine_bayes_with_sampler_options(run_cli, tmp_path):
         assert 0 <= low <= high
     diagnostics = summary["info"]["diagnostics"]
     assert {"max_rhat", "divergences"} <= set(diagnostics)
+    if cache_preset is None:  # the CLI keeps compiled samplers under MEDIAMIX_HOME
+        assert any((home / "cache" / "jax").iterdir())
     # sampler options are refused for the ridge engine, with exit 2 and nothing written
     bad = run_cli(["fit", data / "spec.yaml", "--out", tmp_path / "r", "--draws", "10"])
     assert bad.code == 2
@@ -337,22 +344,17 @@ def test_plans_use_the_posterior_expectation(nuts_fit):
         assert grad[c] == pytest.approx(float(fd), rel=1e-4)
 
 
-def test_compilation_cache_dir(monkeypatch, tmp_path):
-    from mediamix.models.bayes.fit import CACHE_ENV, compilation_cache_dir
+def test_compile_cache_setting(monkeypatch, tmp_path):
+    from mediamix.settings import load_settings
 
-    for off in ("off", "0", ""):
-        monkeypatch.setenv(CACHE_ENV, off)
-        assert compilation_cache_dir() is None
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
-    assert compilation_cache_dir() == str(tmp_path / "mine")
-    assert stat.S_IMODE(os.stat(tmp_path / "mine").st_mode) == 0o700  # jax trusts its cache
-    monkeypatch.delenv(CACHE_ENV)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert compilation_cache_dir() == str(tmp_path / "xdg" / "mediamix" / "jax")
+    monkeypatch.setenv("MEDIAMIX_HOME", str(tmp_path))
+    assert load_settings().compile_cache_dir() == str(tmp_path / "cache" / "jax")
+    monkeypatch.setenv("MEDIAMIX_COMPILE_CACHE", "false")
+    assert load_settings().compile_cache_dir() is None
 
 
 _CACHED_FIT = """
-import json, jax
+import json, sys, jax
 events = {"hits": 0, "misses": 0}
 def listen(event, **_):
     for name in events:
@@ -366,7 +368,8 @@ from mediamix.models.bayes.fit import BayesOptions, fit_bayes
 syn = synthesize(SynthConfig(seed=1, weeks=60, channels=2))
 spec = ModelSpec.model_validate(syn.spec)
 data, _ = build_dataset(syn.frame, spec, source="synth")
-res = fit_bayes(data, spec, BayesOptions(chains=1, warmup=20, draws=20, seed=0))
+options = BayesOptions(chains=1, warmup=20, draws=20, seed=0, compile_cache=sys.argv[1])
+res = fit_bayes(data, spec, options)
 print(json.dumps({**events, "contribution": res.draws["contribution"].tolist()}))
 """
 
@@ -374,17 +377,18 @@ print(json.dumps({**events, "contribution": res.draws["contribution"].tolist()})
 def test_compiled_sampler_is_reused_by_the_next_process(tmp_path):
     """A second process with the same cache compiles nothing the first one compiled,
     and gives the same draws."""
-    env = {**os.environ, "MEDIAMIX_JAX_CACHE": str(tmp_path)}
+    cache = tmp_path / "cache"
     runs = []
     for _ in range(2):
         proc = subprocess.run(
-            [sys.executable, "-c", _CACHED_FIT], env=env, capture_output=True, text=True
+            [sys.executable, "-c", _CACHED_FIT, str(cache)], capture_output=True, text=True
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     first, second = runs
     assert first["misses"] > 0
-    assert any(tmp_path.iterdir())
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o700  # jax trusts its cache
+    assert any(cache.iterdir())
     # (the first process hits too: programs it compiled itself earlier, re-requested)
     assert second["misses"] == 0, (first, second)
     assert second["hits"] >= first["hits"] + first["misses"], (first, second)

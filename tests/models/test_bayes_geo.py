@@ -54,7 +54,8 @@ def test_geo_fit_is_national_and_consistent(geo_fit):
     assert any("SVI" in w for w in res.info["diagnostics"]["warnings"])
 
 
-def test_cli_geo_model(run_cli, tmp_path):
+def test_cli_geo_model(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDIAMIX_HOME", str(tmp_path / "home"))  # its compile cache
     data = tmp_path / "data"
     args = ["synth", "--out", data, "--seed", "4", "--weeks", "60", "--channels", "2"]
     assert run_cli([*args, "--geos", "3"]).code == 0

@@ -199,6 +199,7 @@ def fit_cmd(
                 "warmup": warmup,
                 "draws": draws,
                 "geo_hierarchy": True if geo_model else None,
+                "compile_cache": _settings().compile_cache_dir() if engine == "bayes" else None,
             },
         )
     for w in outcome.warnings:

@@ -45,8 +45,8 @@ def fit_loaded(
     """Fit an engine on already validated data.
 
     ``sampler`` sets the Bayesian engine's inference (``method``, ``chains``,
-    ``warmup``, ``draws``) and ``geo_hierarchy`` (fit geo data with the geo model);
-    the ridge engine takes none.
+    ``warmup``, ``draws``), ``geo_hierarchy`` (fit geo data with the geo model) and
+    ``compile_cache`` (a directory for compiled samplers); the ridge engine takes none.
     """
     sampler = {k: v for k, v in (sampler or {}).items() if v is not None}
     if engine == "ridge":

@@ -49,6 +49,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -164,6 +165,13 @@ class BayesOptions:
         about 63 leapfrog steps per draw, 2.1 GB peak memory
         (``benchmarks/results/bayes.md``, "Geo model (NUTS)"). Cost grows with
         ``G x T x C x l_max`` per gradient.
+    compile_cache : str, optional
+        Directory of jax's persistent compilation cache: compiling the sampler is most
+        of a small model's fit time, and a later fit of the same shapes and settings, in
+        any process, loads the compiled program instead (156 weeks x 4 channels: see
+        ``benchmarks/results/bayes.md``, cold against warm). ``None`` (the library
+        default): no cache. ``mediamix fit`` uses ``$MEDIAMIX_HOME/cache/jax`` unless
+        ``MEDIAMIX_COMPILE_CACHE=false``. jax trusts the cache: keep it private.
     """
 
     seed: int = 0
@@ -187,42 +195,27 @@ class BayesOptions:
     lift_se_share: float = 0.1
     progress_bar: bool = False
     geo_hierarchy: bool = False
-
-
-CACHE_ENV = "MEDIAMIX_JAX_CACHE"
-
-
-def compilation_cache_dir() -> str | None:
-    """Where compiled samplers are kept between processes; ``None`` when turned off.
-
-    ``$MEDIAMIX_JAX_CACHE`` names the directory (``off``, ``0`` or empty: no cache);
-    unset, it is ``$XDG_CACHE_HOME/mediamix/jax`` (``~/.cache/mediamix/jax``). Compiling
-    the NUTS sampler is most of a small model's fit time (about 8 of 13 s on 156 weeks x
-    4 channels), and a model of the same shapes and settings compiles to the same
-    program, so later fits, in any process, load it instead. jax trusts its cache (a
-    compiled program runs as code), so the directory is created private to the user
-    (mode 700) and must not be shared with other users.
-    """
-    from pathlib import Path
-
-    value = os.environ.get(CACHE_ENV)
-    if value is not None and value.strip().lower() in ("", "0", "off", "none", "false"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    path = Path(value) if value else Path(base) / "mediamix" / "jax"
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:  # a read-only home: fit without the cache
-        log.debug("no jax compilation cache at %s: %s", path, exc)
-        return None
-    return str(path)
+    compile_cache: str | None = None
 
 
 def _use_compilation_cache(path: str | None) -> None:
-    """Point jax's persistent compilation cache at ``path`` unless the caller set one."""
+    """Point jax's persistent compilation cache at ``path`` (created private to the user)
+    unless the process set one already; ``None``: leave jax as it is.
+
+    Compiling the NUTS sampler is most of a small model's fit time (about 8 of 13 s on
+    156 weeks x 4 channels), and a model of the same shapes and settings compiles to the
+    same program, so later fits, in any process, load it instead. jax trusts its cache
+    (a compiled program runs as code), so the directory is made mode 700 and must not be
+    shared with other users.
+    """
     import jax
 
     if path is None or jax.config.jax_compilation_cache_dir:  # type: ignore[attr-defined]
+        return
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:  # e.g. a read-only home: fit without the cache
+        log.warning("no compilation cache at %s: %s", path, exc)
         return
     jax.config.update("jax_compilation_cache_dir", path)
     # every program, not only those that took over a second to compile: a fit compiles
@@ -230,10 +223,10 @@ def _use_compilation_cache(path: str | None) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
-def _setup_jax(n_chains: int) -> str:
+def _setup_jax(n_chains: int, compile_cache: str | None = None) -> str:
     """Ask for one host device per chain if jax has not started; returns the chain method.
 
-    Also float64, and the persistent compilation cache (:func:`compilation_cache_dir`).
+    Also float64, and the persistent compilation cache in ``compile_cache``.
     """
     import jax
     import numpyro
@@ -247,7 +240,7 @@ def _setup_jax(n_chains: int) -> str:
     if not started:
         numpyro.set_host_device_count(max(n_chains, 1))
     numpyro.enable_x64()
-    _use_compilation_cache(compilation_cache_dir())
+    _use_compilation_cache(compile_cache)
     if n_chains > 1 and jax.local_device_count() >= n_chains:
         return "parallel"
     return "sequential"
@@ -411,8 +404,8 @@ def fit_bayes(
     (``numpyro.set_host_device_count``, only possible before jax starts; chains run
     sequentially otherwise) and every call enables float64 (``numpyro.enable_x64``),
     which the transforms need to match the numpy reference to 1e-6, and jax's
-    persistent compilation cache (:func:`compilation_cache_dir`) unless the process set
-    one already.
+    persistent compilation cache in ``options.compile_cache`` unless the process set one
+    already.
     """
     options = options or BayesOptions()
     started = time.perf_counter()
@@ -439,7 +432,7 @@ def fit_bayes(
     notes += lift_notes
 
     n_chains = options.chains or os.cpu_count() or 1
-    chain_method = _setup_jax(n_chains) if options.method == "nuts" else _setup_jax(1)
+    chain_method = _setup_jax(n_chains if options.method == "nuts" else 1, options.compile_cache)
 
     design = _design(data, spec)
     source = geo_data if geo_data is not None else data
