@@ -115,6 +115,20 @@ def test_point_model_reports_posterior_medians(nuts_fit):
     assert abs(gap) / len(frame) > 2e-3 * frame["actual"].mean()  # so the check can fail
 
 
+def test_prior_vs_posterior_uses_the_default_roi_prior(nuts_fit):
+    """The reported prior is the default ROI prior in KPI per currency: median at the ROI
+    that gives paid media a share of 0.2 of the KPI, log-sd 1."""
+    res, _ = nuts_fit
+    table = res.info["diagnostics"]["prior_vs_posterior"]
+    roi_ref = 0.2 * res.data.kpi[0].sum() / res.data.spend[0].sum()
+    for ch, row in table.items():
+        q05, q50, q95 = row["prior_roi_q05_q50_q95"]
+        assert q50 == pytest.approx(roi_ref, rel=0.12), ch  # 1000 draws: se of the median ~4%
+        assert q95 / q50 == pytest.approx(np.exp(1.645), rel=0.15), ch
+        assert q50 / q05 == pytest.approx(np.exp(1.645), rel=0.15), ch
+        assert 0 < row["sd_ratio"] < 1, ch  # the data narrowed every channel's ROI
+
+
 def test_roi_recovery(nuts_fit):
     """Posterior-mean ROI within 30% of the truth for the median channel.
 

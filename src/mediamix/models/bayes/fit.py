@@ -708,14 +708,21 @@ def _transform_params(
 def _media_draws(
     inputs: ModelInputs, params: Mapping[str, np.ndarray], x: np.ndarray
 ) -> np.ndarray:
-    """sum_t m_gtc per draw (S, G, C), in chunks of draws that bound memory (~160 MB)."""
+    """sum_t m_gtc per draw (S, G, C), in chunks of draws that bound memory (~160 MB).
+
+    One compiled program per chunk shape (cached like the sampler), not one per jax
+    operation: on 156 x 4 this took the first fit's media draws from 0.8 s to 0.1 s.
+    """
+    import jax
+
     n = next(iter(params.values())).shape[0]
     n_geos, n_periods, n_channels = x.shape
     chunk = max(1, int(2e7 // (n_geos * n_periods * n_channels * inputs.l_max)))
+    summed = jax.jit(lambda part, xs: media_transform(inputs, part, xs).sum(axis=-2))
     out = np.empty((n, n_geos, n_channels))
     for lo in range(0, n, chunk):
         part = {k: v[lo : lo + chunk][:, None, :] for k, v in params.items()}
-        out[lo : lo + chunk] = np.asarray(media_transform(inputs, part, x)).sum(axis=-2)
+        out[lo : lo + chunk] = np.asarray(summed(part, x))
     return out
 
 
@@ -1028,11 +1035,18 @@ def _prior_vs_posterior(
     import jax
     from numpyro.infer import Predictive
 
-    prior = Predictive(mmm_model, num_samples=1000, return_sites=["roi_scaled"])(
-        jax.random.PRNGKey(options.seed + 1), inputs
-    )
+    if inputs.media_prior == "roi":  # the prior of the sampled site itself, no model run
+        rng = np.random.default_rng(options.seed + 1)
+        prior_scaled = np.exp(
+            rng.normal(inputs.roi_mu, inputs.roi_sigma, (1000, len(inputs.roi_mu)))
+        )
+    else:  # coefficient form: the ROI is derived, so run the model's prior
+        prior = Predictive(mmm_model, num_samples=1000, return_sites=["roi_scaled"])(
+            jax.random.PRNGKey(options.seed + 1), inputs
+        )
+        prior_scaled = np.asarray(prior["roi_scaled"], dtype=float)
     to_roi = float(scales["y_scale"]) / np.asarray(scales["spend_scale"])  # scaled -> KPI/currency
-    prior_r = np.asarray(prior["roi_scaled"], dtype=float) * to_roi
+    prior_r = prior_scaled * to_roi
     post_r = np.asarray(samples["roi_scaled"], dtype=float) * to_roi
     out: dict[str, dict[str, Any]] = {}
     for c, ch in enumerate(data.channels):
