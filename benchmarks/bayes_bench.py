@@ -457,7 +457,7 @@ def report(args, results: dict) -> str:
             "Worst parameters: " + "; ".join(t["worst"]),
             "",
             "Fit time includes JIT compilation and the posterior summaries. Cold: the "
-            "first fit, with an empty compilation cache (compiling is most of it); warm: "
+            "first fit, with an empty compilation cache (compiling is a large share of it); warm: "
             "the same fit in a fresh process that loads the compiled programs from the "
             "cache (`BayesOptions.compile_cache`; `mediamix fit` keeps one under `$MEDIAMIX_HOME/cache/jax`), as every later fit of the same shapes does.",
             "",

@@ -5,8 +5,8 @@ per-capita scaling by the ``population`` column) with ``BayesOptions(geo_hierarc
 and reports wall-clock fit time (JIT compilation and posterior summaries included),
 max R-hat, min bulk/tail ESS, divergences, mean leapfrog steps per draw, the 90%
 posterior predictive coverage, the national summary's R2, the geo-effect spreads
-``tau`` and the peak resident memory of the process. Prints JSON; ``--markdown``
-prints the figures as a markdown table too. Usage::
+``tau`` and the peak resident memory of the process. Prints JSON (``--json FILE``
+writes it to a file too). Usage::
 
     .venv/bin/python benchmarks/bayes_geo_bench.py --chains 2 --warmup 1000 --draws 1000
 """

@@ -160,9 +160,9 @@ class BayesOptions:
         effects pooled toward the national ones; see
         :mod:`mediamix.models.bayes.model`). Off (the default), geo data is summed to
         national first. On Meridian's simulated 40 geos x 156 weeks x 5 channels, NUTS
-        with 2 chains x 1000 + 1000 took 13 CPU-minutes (19 minutes of wall time on 2
-        cores shared with other jobs; national: 19 s), max R-hat 1.015, no divergences,
-        about 63 leapfrog steps per draw, 2.1 GB peak memory
+        with 2 chains x 1000 + 1000 took 4.6 minutes on the idle 2-core machine (one
+        process per chain), max R-hat 1.021, 6 divergent draws, about 63 leapfrog
+        steps per draw, 1.45 GB peak memory per process
         (``benchmarks/results/bayes.md``, "Geo model (NUTS)"). Cost grows with
         ``G x T x C x l_max`` per gradient.
     compile_cache : str, optional
@@ -202,7 +202,7 @@ def _use_compilation_cache(path: str | None) -> None:
     """Point jax's persistent compilation cache at ``path`` (created private to the user)
     unless the process set one already; ``None``: leave jax as it is.
 
-    Compiling the NUTS sampler is most of a small model's fit time (about 8 of 13 s on
+    Compiling the NUTS sampler is much of a small model's fit time (about 5 of 12 s on
     156 weeks x 4 channels), and a model of the same shapes and settings compiles to the
     same program, so later fits, in any process, load it instead. jax trusts its cache
     (a compiled program runs as code), so the directory is made mode 700 and must not be
