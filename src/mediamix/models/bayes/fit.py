@@ -18,8 +18,9 @@ scales the data, runs inference, and turns posterior draws into a
   coefficients; the intercept takes up the difference between the posterior mean and
   the median media total, so the point model's mean fitted KPI is the posterior mean.
   Skewed posteriors of weakly identified channels are why the median, not the mean:
-  on the accuracy benchmark (seeds 0-9) it lowered the median contribution error from
-  22.9% to 20.9% and the mean from 24.3% to 21.0% (benchmarks/results/bayes.md);
+  on the accuracy benchmark it moved the median contribution error from 22.9% to 20.9%
+  on seeds 0-9 (mean 24.3% to 21.0%) and from 19.5% to 21.2% on seeds 10-19 (mean
+  25.1% to 23.2%): lower on average, not on every dataset (benchmarks/results/bayes.md).
 
 Units go back to the input's: ``half_saturation = K_scaled * mean(spend_c)``
 (currency), logistic ``lam = lam_scaled / mean(spend_c)``, ``beta = beta_scaled *
@@ -166,7 +167,7 @@ class BayesOptions:
         (``benchmarks/results/bayes.md``, "Geo model (NUTS)"). Cost grows with
         ``G x T x C x l_max`` per gradient.
     compile_cache : str, optional
-        Directory of jax's persistent compilation cache: compiling the sampler is most
+        Directory of jax's persistent compilation cache: compiling the sampler is much
         of a small model's fit time, and a later fit of the same shapes and settings, in
         any process, loads the compiled program instead (156 weeks x 4 channels: see
         ``benchmarks/results/bayes.md``, cold against warm). ``None`` (the library
