@@ -664,7 +664,7 @@ def main() -> None:
         results["timing"] = timing(args)
         print(f"timing: {results['timing']}", file=sys.stderr, flush=True)
         save()
-    if args.pymc_python:
+    if args.pymc_python and "timing" not in args.skip:
         try:
             results["pymc"] = pymc_marketing(args)
         except Exception as exc:  # a failed side run must not lose the others
