@@ -66,7 +66,7 @@ import numpy as np
 from mediamix.models.result import ChannelFit, FitResult
 from mediamix.transforms.registry import adstock_from_dict, saturation_from_dict
 
-__all__ = ["PARETO_FIT_TOLERANCE", "FittedResponse"]
+__all__ = ["PARETO_FIT_TOLERANCE", "FittedResponse", "evenly_spaced"]
 
 PARETO_FIT_TOLERANCE = 0.05
 """Pareto-front models within this relative training NRMSE of the best count as draws."""
@@ -95,9 +95,7 @@ class FittedResponse:
         if ensemble is not None and self._scale is not None:
             # the recommended model's bootstrap x Pareto draws join the members, as
             # many of them (evenly spaced), so each description of uncertainty weighs half
-            n = ensemble.beta.shape[0]
-            idx = np.unique(np.linspace(0, len(self._scale) - 1, n).round().astype(int))
-            self._scale = self._scale[idx]
+            self._scale = self._scale[evenly_spaced(len(self._scale), ensemble.beta.shape[0])]
 
     @classmethod
     def from_parts(
@@ -319,7 +317,7 @@ def _posterior_curves(result: FitResult, unit: np.ndarray) -> _PosteriorCurves |
     kind = kinds.pop()
     beta = np.asarray(d["curve__beta"], float)
     n = beta.shape[0]
-    idx = np.unique(np.linspace(0, n - 1, min(n, MAX_POSTERIOR_DRAWS)).round().astype(int))
+    idx = evenly_spaced(n, MAX_POSTERIOR_DRAWS)
     keys = [k for k in ("alpha", "theta", "shape", "scale") if f"curve__{k}" in d]
     a = np.empty((len(idx), unit.shape[0], len(names)))
     for c, ch in enumerate(names):
@@ -333,6 +331,17 @@ def _posterior_curves(result: FitResult, unit: np.ndarray) -> _PosteriorCurves |
     else:
         p1, p2 = np.asarray(d["curve__lam"], float)[idx], None
     return _PosteriorCurves(a, beta[idx], kind, p1, p2)
+
+
+def evenly_spaced(n: int, k: int) -> np.ndarray:
+    """At most ``k`` indices into ``n`` items, evenly spaced, first and last included.
+
+    >>> evenly_spaced(10, 4).tolist()
+    [0, 3, 6, 9]
+    >>> evenly_spaced(3, 5).tolist()
+    [0, 1, 2]
+    """
+    return np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int))
 
 
 def _ensemble_curves(result: FitResult, unit: np.ndarray) -> _PosteriorCurves | None:

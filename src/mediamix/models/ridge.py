@@ -43,6 +43,7 @@ from mediamix.data.dataset import Dataset
 from mediamix.data.spec import Frequency, ModelSpec
 from mediamix.errors import InputError, Problem
 from mediamix.models.design import BaselineDesign, baseline_features
+from mediamix.models.response import evenly_spaced
 from mediamix.models.result import ChannelFit, FitResult
 from mediamix.models.search import (
     ADSTOCK_FAMILIES,
@@ -411,9 +412,7 @@ def model_ensemble(
     order, tol = plausible_models(search.scores, T, n_params, level, search.with_lift)
     if order.size < 2:
         return None
-    pick = order[
-        np.unique(np.linspace(0, order.size - 1, min(size, order.size)).round().astype(int))
-    ]
+    pick = order[evenly_spaced(order.size, size)]
     cand = search.candidates.take(pick)
     _, K = media_features(problem, cand)
     k = problem.Z.shape[1]
