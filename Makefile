@@ -1,21 +1,35 @@
 # mediamix: two commands for a fresh machine (Python 3.11, git, make).
-#   make demo   installs everything into .venv, then runs the end-to-end demo
-#   make test   installs everything into .venv, then runs lint, types, layers and tests
+#   make demo   installs everything into .venv from the lock, then runs the end-to-end demo
+#   make test   installs everything into .venv from the lock, then lint, types, layers and tests
+#
+# requirements.lock pins every package (transitive ones included, with hashes) for
+# Python 3.11 on Linux x86_64; `make lock` refreshes it from pyproject.toml.
 
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+UV := $(BIN)/uv
+PLATFORM := x86_64-unknown-linux-gnu
 
-.PHONY: install demo test lint typecheck layers pytest bench clean
+.PHONY: install lock demo test lint typecheck layers pytest bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# uv itself is pinned in the lock; pip only bootstraps it into the venv. rpy2 is built in
+# ABI mode, so the Python install needs no R; R is found at run time (the `r` extra).
+$(STAMP): $(LOCK) pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		"$$(sed -n 's/^\(uv==[^ ]*\).*/\1/p' $(LOCK))"
+	RPY2_CFFI_MODE=ABI $(UV) pip sync --quiet --python $(BIN)/python $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+lock: install
+	$(UV) pip compile pyproject.toml --all-extras --generate-hashes --quiet \
+		--python-version 3.11 --python-platform $(PLATFORM) -o $(LOCK)
 
 demo: install
 	$(BIN)/mediamix demo --out mediamix-demo

@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA_CSV = ROOT / ".." / "shared" / "datasets" / "channelattribution-paths" / "Data.csv"
+# ChannelAttribution's Data.csv is GPL-3 and not bundled: name its folder in the environment.
+DATA_CSV = Path(os.environ.get("MEDIAMIX_CHANNELATTRIBUTION_DATA", ".")) / "Data.csv"
 CA_PYTHON = Path(os.environ.get("CA_PYTHON", "/tmp/ca-venv/bin/python"))
 CHANNELS = [f"ch{i:02d}" for i in range(12)]
 

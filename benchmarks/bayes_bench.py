@@ -45,9 +45,7 @@ from mediamix.models.bayes.fit import BayesOptions, fit_bayes
 from ridge_bench import synth_config
 
 HERE = Path(__file__).resolve().parent
-MERIDIAN_CSV = (
-    HERE.parent.parent / "shared" / "datasets" / "meridian-simulated" / "geo_all_channels.csv"
-)
+MERIDIAN_CSV = HERE.parent / "datasets" / "meridian-simulated" / "geo_all_channels.csv"
 
 
 def contribution_error(estimated, true) -> float:

@@ -29,9 +29,7 @@ from mediamix.data.validation import build_dataset
 from mediamix.models.bayes.fit import BayesOptions, fit_bayes
 
 HERE = Path(__file__).resolve().parent
-MERIDIAN_CSV = (
-    HERE.parent.parent / "shared" / "datasets" / "meridian-simulated" / "geo_all_channels.csv"
-)
+MERIDIAN_CSV = HERE.parent / "datasets" / "meridian-simulated" / "geo_all_channels.csv"
 
 
 def meridian_geo(path: Path):

@@ -1,4 +1,4 @@
-"""Shared test helpers: run the CLI in-process, locate the shared datasets."""
+"""Shared test helpers: run the CLI in-process, locate the bundled datasets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+DATASETS = REPO / "datasets"
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[[Sequence[str]], Cli
 
 @pytest.fixture
 def shared_datasets() -> Path:
-    """The shared third-party datasets; a missing folder fails loudly."""
-    if not SHARED_DATASETS.is_dir():
-        raise AssertionError(f"shared datasets not found at {SHARED_DATASETS}")
-    return SHARED_DATASETS
+    """The third-party datasets bundled in ``datasets/`` (each with SOURCE.md and LICENSE)."""
+    if not DATASETS.is_dir():
+        raise AssertionError(f"bundled datasets not found at {DATASETS}")
+    return DATASETS

@@ -1,4 +1,4 @@
-"""ChannelAttribution's Data.csv (GPL-3 test data, read from ../shared/datasets).
+"""ChannelAttribution's Data.csv (GPL-3 test data, read from ``$MEDIAMIX_CHANNELATTRIBUTION_DATA``).
 
 Reference values:
 * Markov order 1: the exact absorbing-chain solution quoted in the issue

@@ -19,13 +19,7 @@ from mediamix.optimization.response import curves_from_dict
 from mediamix.optimization.solver import optimize_budget
 
 DATA = Path(__file__).parent / "data" / "meridian_rf_channel3.csv"
-FULL = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "datasets"
-    / "meridian-simulated"
-    / "geo_media_rf.csv"
-)
+FULL = Path(__file__).resolve().parents[2] / "datasets" / "meridian-simulated" / "geo_media_rf.csv"
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +51,6 @@ def test_exponential_and_hill_curves_fit_the_rf_data(rf: pd.DataFrame) -> None:
     assert np.all(np.diff(exp.reach(np.array([0.5, 1.0, 2.0]))) > 0)
 
 
-@pytest.mark.skipif(not FULL.is_file(), reason="full Meridian R&F file not present")
 def test_fit_on_the_full_file() -> None:
     d = pd.read_csv(FULL)
     c = fit_reach_curve(d["Channel3_impression"], d["Channel3_reach"], d["population"])
