@@ -13,7 +13,7 @@ LOCK := requirements.lock
 UV := $(BIN)/uv
 PLATFORM := x86_64-unknown-linux-gnu
 
-.PHONY: install lock demo test lint typecheck layers pytest bench clean
+.PHONY: install system lock demo test lint typecheck layers pytest bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ $(STAMP): $(LOCK) pyproject.toml Makefile
 	RPY2_CFFI_MODE=ABI $(UV) pip sync --quiet --python $(BIN)/python $(LOCK)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# Debian packages for the tests (R, Java, PostgreSQL, Chromium, ...): scripts/system-packages.txt
+system:
+	scripts/install-system-packages.sh
 
 lock: install
 	$(UV) pip compile pyproject.toml --all-extras --generate-hashes --quiet \
@@ -44,7 +48,7 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
-pytest: install
+pytest: install system
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck layers pytest
