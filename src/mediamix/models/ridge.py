@@ -50,6 +50,8 @@ from mediamix.models.search import (
     WEIBULL_L_MAX,
     Candidates,
     LiftTarget,
+    SearchOptimizer,
+    SearchOptions,
     SearchProblem,
     SearchResult,
     media_features,
@@ -76,40 +78,32 @@ class RidgeOptions:
     seed : int
         Seeds the search, the clustering and the bootstrap.
     candidates : int
-        Candidates evaluated by the search. 10,000 by default: with 5,000 the
-        median contribution error depended on the optimizer's seed (0.198-0.256
-        on seeds 0-19 over optimizer seeds 0-2); with 10,000 it stayed within
-        0.203-0.239 for optimizer seeds 0-2 on seeds 0-19 and 100-119
-        (``benchmarks/results/ridge.md``); the fit on robyn-simulated-weekly took
-        2.6-6 s on the shared 2-core machine.
+        Candidates evaluated by the search. 10,000 by default: with fewer, the
+        recovered contributions depended more on the optimizer's seed
+        (``benchmarks/results/ridge.md``).
     batch : int
         Candidates per vectorized evaluation (the DE population).
-    optimizer : {"de", "scipy", "pymoo", "nevergrad", "random"}
-        ``"de"`` (default): the numpy JADE differential evolution;
-        ``"scipy"``: :func:`scipy.optimize.differential_evolution` (``rand1bin``),
-        vectorized, one batch per generation (same speed, slightly worse and less
-        even recovery: one optimizer seed of three at 0.254); ``"pymoo"``: pymoo's
-        NSGA-II (recovers worse: 0.41); ``"nevergrad"``: ``TwoPointsDE`` by
-        ask/tell (slower); ``"random"``: Latin hypercube. The measurements are in
-        :mod:`mediamix.models.search`.
+    optimizer : str or callable
+        ``"de"`` (default): the numpy JADE differential evolution; ``"random"``:
+        Latin hypercube; or a function of an
+        :class:`~mediamix.models.search.OptimizerContext` (the optimizers measured
+        against JADE are in ``benchmarks/search_optimizers.py``).
     selection : str
         Rule that picks the recommended model (see
         :data:`mediamix.models.search.SELECTION_RULES`).
     val_share : (float, float)
         Share of the last periods held out for ``nrmse_val``: equal bounds fix it
         (default 15%), different bounds search it per candidate (the training
-        window of the time-ordered split). Searching (0.1, 0.25) did not improve
-        recovery (median error 0.240 / 0.236 on seeds 0-19 / 100-119, within the
-        spread across optimizer seeds) and costs throughput (one solve per
-        distinct window), so the default holds it fixed.
+        window of the time-ordered split). Searching it did not improve recovery
+        and costs throughput (one solve per distinct window), so the default holds
+        it fixed (``benchmarks/results/ridge.md``).
     log10_lambda : (float, float)
         Search bounds of the ridge penalty.
     standardize_media : bool
         Penalize each media coefficient times its column's standard deviation (as
-        glmnet's standardization does) instead of the coefficient itself. Measured
-        recovery was the same within noise (median error 0.228 vs 0.233 on seeds
-        0-19 and 0.228 vs 0.224 on 100-119, averaged over optimizer seeds 0-2), so
-        it is off by default.
+        glmnet's standardization does) instead of the coefficient itself. Off by
+        default: measured recovery was the same within noise
+        (``benchmarks/results/ridge.md``).
     bootstrap, block : int
         Bootstrap draws and block length (periods) for the ROI intervals.
     ensemble : int
@@ -123,7 +117,7 @@ class RidgeOptions:
     seed: int = 0
     candidates: int = 10_000
     batch: int = 200
-    optimizer: str = "de"
+    optimizer: str | SearchOptimizer = "de"
     selection: str = "medoid_near_best"
     val_share: tuple[float, float] = (0.15, 0.15)
     log10_lambda: tuple[float, float] = (-6.0, -1.0)
@@ -346,14 +340,16 @@ def fit_ridge(
     search = run_search(
         prep.problem,
         space,
-        candidates=options.candidates,
-        batch=options.batch,
-        seed=options.seed,
-        optimizer=options.optimizer,  # type: ignore[arg-type]
-        rule=options.selection,
-        rssd_weight=options.rssd_weight,
-        clusters=options.clusters,
-        progress=progress,
+        SearchOptions(
+            candidates=options.candidates,
+            batch=options.batch,
+            seed=options.seed,
+            optimizer=options.optimizer,
+            rule=options.selection,
+            rssd_weight=options.rssd_weight,
+            clusters=options.clusters,
+        ),
+        progress,
     )
     cand = search.candidates.take([search.chosen])
     coef, X, K = refit(prep, cand)
@@ -574,7 +570,11 @@ def _info(prep: Prepared, search: SearchResult, options: RidgeOptions) -> dict[s
             "cluster": int(search.clusters[i]) if search.front[i] else None,
         },
         "search": {
-            "optimizer": options.optimizer,
+            "optimizer": (
+                options.optimizer
+                if isinstance(options.optimizer, str)
+                else getattr(options.optimizer, "__name__", "custom")
+            ),
             "candidates": len(search.u),
             "batch": options.batch,
             "seed": options.seed,

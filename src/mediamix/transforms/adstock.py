@@ -161,24 +161,28 @@ def convolve_weights(x: npt.ArrayLike, w: npt.ArrayLike) -> FloatArray:
     w2 = wa[None, :] if wa.ndim == 1 else wa
     n_periods = x2.shape[-2]
     n_lags = min(w2.shape[-1], n_periods)
-    w_rev = w2[..., :n_lags][..., ::-1]
     n_channels = np.broadcast_shapes((x2.shape[-1],), (w2.shape[-2],))[0]
 
     pad = [(0, 0)] * x2.ndim
     pad[-2] = (n_lags - 1, 0)
-    # lagged[..., t, c, j] = x[t + j - (L - 1), c], i.e. lag L - 1 - j, hence w reversed
-    lagged = sliding_window_view(np.pad(x2, pad), n_lags, axis=-2)
+    # windows[..., t, c, j] = x[t + j - (L - 1), c]: lag L - 1 - j
+    windows = sliding_window_view(np.pad(x2, pad), n_lags, axis=-2)
 
     if x2.ndim == 2:
-        lag_ctl = np.ascontiguousarray(
-            np.broadcast_to(lagged, (n_periods, n_channels, n_lags)).transpose(1, 0, 2)
+        # lagged[c, t, l] = x[t - l, c], contiguous, so every parameter set of a batch
+        # is one BLAS product per channel. The batched ridge search and the Bayesian
+        # model's JAX kernel sum the lags in this same order (lag 0 first).
+        lagged = np.ascontiguousarray(
+            np.broadcast_to(windows[..., ::-1], (n_periods, n_channels, n_lags)).transpose(1, 0, 2)
         )
-        batch = w_rev.shape[:-2]
-        w_ncl = np.broadcast_to(w_rev, (*batch, n_channels, n_lags)).reshape(-1, n_channels, n_lags)
-        res = np.matmul(lag_ctl, w_ncl.transpose(1, 2, 0))  # (C, T, N)
-        out = res.transpose(2, 1, 0).reshape(*batch, n_periods, n_channels)
+        batch = w2.shape[:-2]
+        w_ncl = np.broadcast_to(w2[..., :n_lags], (*batch, n_channels, n_lags))
+        w_cln = np.ascontiguousarray(w_ncl.reshape(-1, n_channels, n_lags).transpose(1, 2, 0))
+        res = np.matmul(lagged, w_cln)  # (C, T, N)
+        out = np.ascontiguousarray(res.transpose(2, 1, 0)).reshape(*batch, n_periods, n_channels)
     else:
-        lagged = np.broadcast_to(lagged, (*lagged.shape[:-2], n_channels, n_lags))
+        w_rev = w2[..., :n_lags][..., ::-1]
+        lagged = np.broadcast_to(windows, (*windows.shape[:-2], n_channels, n_lags))
         w_b = np.broadcast_to(w_rev, (*w_rev.shape[:-2], n_channels, n_lags))
         out = np.einsum("...tcl,...cl->...tc", lagged, w_b)
     if xa.ndim == 1 and wa.ndim == 1:
