@@ -32,6 +32,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import lfilter
 
 from mediamix.errors import InputError
+from mediamix.transforms import kernels
+from mediamix.transforms.kernels import NUMPY
 
 FloatArray = npt.NDArray[np.float64]
 WeibullKind = Literal["cdf", "pdf"]
@@ -55,6 +57,7 @@ __all__ = [
     "geometric_adstock_pymc",
     "geometric_adstock_robyn",
     "geometric_weights",
+    "lagged_copies",
     "meridian_geometric_weights",
     "weibull_adstock",
     "weibull_weights",
@@ -100,14 +103,7 @@ def _window(name: str, value: int | None) -> int:
 
 
 def _normalized(w: FloatArray) -> FloatArray:
-    total = w.sum(axis=-1, keepdims=True)
-    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
-
-
-def _first_lag_only(shape: tuple[int, ...]) -> FloatArray:
-    e0 = np.zeros(shape)
-    e0[..., 0] = 1.0
-    return e0
+    return np.asarray(kernels.normalized(w, NUMPY), dtype=np.float64)
 
 
 def _squeeze(out: FloatArray, x: FloatArray, *params: FloatArray) -> FloatArray:
@@ -163,17 +159,14 @@ def convolve_weights(x: npt.ArrayLike, w: npt.ArrayLike) -> FloatArray:
     n_lags = min(w2.shape[-1], n_periods)
     n_channels = np.broadcast_shapes((x2.shape[-1],), (w2.shape[-2],))[0]
 
-    pad = [(0, 0)] * x2.ndim
-    pad[-2] = (n_lags - 1, 0)
-    # windows[..., t, c, j] = x[t + j - (L - 1), c]: lag L - 1 - j
-    windows = sliding_window_view(np.pad(x2, pad), n_lags, axis=-2)
+    lags = lagged_copies(x2, n_lags)
 
     if x2.ndim == 2:
         # lagged[c, t, l] = x[t - l, c], contiguous, so every parameter set of a batch
-        # is one BLAS product per channel. The batched ridge search and the Bayesian
-        # model's JAX kernel sum the lags in this same order (lag 0 first).
+        # is one BLAS product per channel. The Bayesian model's JAX convolution sums
+        # the lags in this same order (lag 0 first).
         lagged = np.ascontiguousarray(
-            np.broadcast_to(windows[..., ::-1], (n_periods, n_channels, n_lags)).transpose(1, 0, 2)
+            np.broadcast_to(lags, (n_periods, n_channels, n_lags)).transpose(1, 0, 2)
         )
         batch = w2.shape[:-2]
         w_ncl = np.broadcast_to(w2[..., :n_lags], (*batch, n_channels, n_lags))
@@ -181,13 +174,32 @@ def convolve_weights(x: npt.ArrayLike, w: npt.ArrayLike) -> FloatArray:
         res = np.matmul(lagged, w_cln)  # (C, T, N)
         out = np.ascontiguousarray(res.transpose(2, 1, 0)).reshape(*batch, n_periods, n_channels)
     else:
+        # Lag L - 1 first (the order this branch has always summed in).
         w_rev = w2[..., :n_lags][..., ::-1]
+        windows = lags[..., ::-1]
         lagged = np.broadcast_to(windows, (*windows.shape[:-2], n_channels, n_lags))
         w_b = np.broadcast_to(w_rev, (*w_rev.shape[:-2], n_channels, n_lags))
         out = np.einsum("...tcl,...cl->...tc", lagged, w_b)
     if xa.ndim == 1 and wa.ndim == 1:
         return np.asarray(out[..., 0], dtype=np.float64)
     return np.asarray(out, dtype=np.float64)
+
+
+def lagged_copies(x: FloatArray, n_lags: int) -> FloatArray:
+    """Lagged copies ``out[..., t, c, l] = x[..., t - l, c]``, 0 before the first period.
+
+    A read-only view of shape ``(*batch, T, C, n_lags)`` on a zero-padded copy of
+    ``x`` (``(*batch, T, C)``): the operand of every causal convolution here.
+
+    Examples
+    --------
+    >>> lagged_copies(np.array([[1.0], [2.0], [3.0]]), 2)[:, 0].tolist()
+    [[1.0, 0.0], [2.0, 1.0], [3.0, 2.0]]
+    """
+    pad = [(0, 0)] * x.ndim
+    pad[-2] = (n_lags - 1, 0)
+    # windows[..., t, c, j] = x[t + j - (L - 1), c] holds lag L - 1 - j: reverse j.
+    return sliding_window_view(np.pad(x, pad), n_lags, axis=-2)[..., ::-1]
 
 
 def _geometric_recursion(x: FloatArray, alpha: FloatArray) -> FloatArray:
@@ -236,7 +248,7 @@ def geometric_weights(alpha: npt.ArrayLike, l_max: int, *, normalize: bool = Fal
     """
     a = _param("alpha", alpha, 0.0, 1.0)
     n = _window("l_max", l_max)
-    w = a[..., None] ** np.arange(n, dtype=np.float64)
+    w = kernels.geometric_weights(a, n, NUMPY)
     return _normalized(w) if normalize else w
 
 
@@ -356,27 +368,8 @@ def delayed_weights(
     a = _param("alpha", alpha, 0.0, 1.0, low_open=True)
     th = _param("theta", theta, 0.0)
     n = _window("l_max", l_max)
-    lags = np.arange(n, dtype=np.float64)
-    w = a[..., None] ** ((lags - th[..., None]) ** 2)
+    w = kernels.delayed_weights(a, th, n, NUMPY)
     return _normalized(w) if normalize else w
-
-
-def _weibull_pdf(t: FloatArray, k: FloatArray, lam: FloatArray) -> FloatArray:
-    # Log space, so an extreme scale gives a density of 0 rather than inf * 0.
-    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        log_z = np.log(t) - np.log(lam)
-        log_f = np.log(k) - np.log(lam) + (k - 1.0) * log_z - np.exp(k * log_z)
-        f = np.exp(log_f)
-    return np.asarray(np.nan_to_num(f, nan=0.0), dtype=np.float64)
-
-
-def _min_max(d: FloatArray) -> FloatArray:
-    # Robyn's .normalize(): (d - min) / (max - min); a flat curve becomes [1, 0, ..., 0].
-    lo = d.min(axis=-1, keepdims=True)
-    span = d.max(axis=-1, keepdims=True) - lo
-    flat = _first_lag_only(d.shape)
-    scaled = np.divide(d - lo, span, out=np.zeros_like(d), where=span > 0)
-    return np.where(span > 0, scaled, flat)
 
 
 def weibull_weights(
@@ -464,20 +457,18 @@ def weibull_weights(
     k, s, lam = np.broadcast_arrays(k, s, lam)
     # Robyn tests the raw scale: scale = 0 means no carry-over even though its
     # rounded lambda would be 1.
-    identity = ((k == 0) | (s == 0))[..., None]
-    k_safe = np.where(k > 0, k, 1.0)[..., None]
-    lam_safe = np.where(lam > 0, lam, 1.0)[..., None]
-
-    if kind == "cdf":
+    identity = (k == 0) | (s == 0)
+    if kind == "pdf":
+        w = kernels.weibull_pdf_weights(k, lam, identity, window, NUMPY)
+    else:
+        k_safe = np.where(k > 0, k, 1.0)[..., None]
+        lam_safe = np.where(lam > 0, lam, 1.0)[..., None]
         t = np.arange(1, n_survival + 1, dtype=np.float64)
         with np.errstate(over="ignore", under="ignore"):
             survival = np.exp(-((t / lam_safe) ** k_safe))
         ones = np.ones((*survival.shape[:-1], 1))
         w = np.cumprod(np.concatenate([ones, survival], axis=-1), axis=-1)
-    else:
-        t = np.arange(1, window + 1, dtype=np.float64)
-        w = _min_max(_weibull_pdf(t, k_safe, lam_safe))
-    w = np.where(identity, _first_lag_only(w.shape), w)
+        w = np.where(identity[..., None], NUMPY.first_lag(w.shape, w.dtype), w)
     return _normalized(w) if normalize else w
 
 

@@ -24,6 +24,8 @@ import numpy.typing as npt
 from scipy.special import expit
 
 from mediamix.errors import InputError
+from mediamix.transforms import kernels
+from mediamix.transforms.kernels import NUMPY
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -69,11 +71,11 @@ def _non_negative(x: FloatArray) -> FloatArray:
 
 
 def _hill_core(x: FloatArray, k: FloatArray, s: FloatArray) -> FloatArray:
-    # x^s / (x^s + K^s) = expit(s (ln x - ln K)): no overflow for large x or s.
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = s * (np.log(x) - np.log(k))
-        y = expit(z)
-    return np.asarray(np.where(x == 0, 0.0, y), dtype=np.float64)
+        y = kernels.hill(x, k, s, NUMPY)
+    # The kernel maps every non-positive input to 0 (the sampler needs finite
+    # gradients); here x >= 0 is checked, and a NaN media value stays NaN.
+    return np.asarray(np.where(np.isnan(x), np.nan, y), dtype=np.float64)
 
 
 def _hill_core_derivative(x: FloatArray, k: FloatArray, s: FloatArray) -> FloatArray:
@@ -312,7 +314,7 @@ def logistic(x: npt.ArrayLike, lam: npt.ArrayLike) -> FloatArray:
     0.5
     """
     xa, (lm,) = _layout(x, _positive("lam", lam))
-    return np.asarray(np.tanh(0.5 * lm * xa), dtype=np.float64)
+    return np.asarray(kernels.logistic(xa, lm, NUMPY), dtype=np.float64)
 
 
 def logistic_derivative(x: npt.ArrayLike, lam: npt.ArrayLike) -> FloatArray:
