@@ -162,17 +162,26 @@ def convolve_weights(x: npt.ArrayLike, w: npt.ArrayLike) -> FloatArray:
     lags = lagged_copies(x2, n_lags)
 
     if x2.ndim == 2:
-        # lagged[c, t, l] = x[t - l, c], contiguous, so every parameter set of a batch
-        # is one BLAS product per channel. The Bayesian model's JAX convolution sums
-        # the lags in this same order (lag 0 first).
+        batch = w2.shape[:-2]
+        w_lags = w2[..., :n_lags]
+        if not batch:
+            # One parameter set (a fitted model's transforms): lag L - 1 first, the order
+            # fitted models have always been evaluated in, so that stored results
+            # reproduce bit for bit. Batches (the ridge search) sum lag 0 first.
+            lags, w_lags = lags[..., ::-1], w_lags[..., ::-1]
+        # lagged[c, t, l] = x[t - l, c] (l reversed above), contiguous, so every parameter
+        # set of a batch is one BLAS product per channel.
         lagged = np.ascontiguousarray(
             np.broadcast_to(lags, (n_periods, n_channels, n_lags)).transpose(1, 0, 2)
         )
-        batch = w2.shape[:-2]
-        w_ncl = np.broadcast_to(w2[..., :n_lags], (*batch, n_channels, n_lags))
-        w_cln = np.ascontiguousarray(w_ncl.reshape(-1, n_channels, n_lags).transpose(1, 2, 0))
-        res = np.matmul(lagged, w_cln)  # (C, T, N)
-        out = np.ascontiguousarray(res.transpose(2, 1, 0)).reshape(*batch, n_periods, n_channels)
+        w_ncl = np.broadcast_to(w_lags, (*batch, n_channels, n_lags)).reshape(
+            -1, n_channels, n_lags
+        )
+        w_cln = w_ncl.transpose(1, 2, 0)
+        res = np.matmul(lagged, np.ascontiguousarray(w_cln) if batch else w_cln)  # (C, T, N)
+        out = res.transpose(2, 1, 0).reshape(*batch, n_periods, n_channels)
+        if batch:
+            out = np.ascontiguousarray(out)
     else:
         # Lag L - 1 first (the order this branch has always summed in).
         w_rev = w2[..., :n_lags][..., ::-1]
