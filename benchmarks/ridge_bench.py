@@ -160,7 +160,7 @@ def recovery(
             i, _ = select(sr.scores, sr.front, rule, sr.with_lift)
             cand = sr.candidates.take([i])
             coef, _X, K = R.refit(prep, cand)
-            res = R.build_result(prep, spec, cand, coef, K, {})
+            res = R.build_result(prep, cand, coef, K, {})
             errors[rule] = float(np.abs(res.contributions() - true).sum() / true.sum())
         by_seed = {0: errors[SELECTION_RULES[0]]}
         for s_seed in search_seeds:
@@ -169,7 +169,7 @@ def recovery(
             )
             cand = other.candidates.take([other.chosen])
             coef, _X, K = R.refit(prep, cand)
-            res = R.build_result(prep, spec, cand, coef, K, {})
+            res = R.build_result(prep, cand, coef, K, {})
             by_seed[s_seed] = float(np.abs(res.contributions() - true).sum() / true.sum())
         kinds = [
             synth.truth["channels"][c]["adstock"]["type"][0]

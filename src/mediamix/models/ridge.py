@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 
 from mediamix.data.dataset import Dataset
-from mediamix.data.spec import Frequency, ModelSpec
+from mediamix.data.spec import ModelSpec
 from mediamix.errors import InputError, Problem
-from mediamix.models.design import BaselineDesign, baseline_features
+from mediamix.models.design import BaselineDesign, baseline_design, baseline_features
 from mediamix.models.response import evenly_spaced
 from mediamix.models.result import ChannelFit, FitResult
 from mediamix.models.search import (
@@ -154,6 +154,7 @@ class Prepared:
     """A dataset turned into a :class:`SearchProblem`, with what it takes to undo scaling."""
 
     data: Dataset
+    spec: ModelSpec
     design: BaselineDesign
     problem: SearchProblem
     scale_y: float
@@ -169,23 +170,8 @@ def prepare(data: Dataset, spec: ModelSpec, standardize_media: bool = False) -> 
     kpi = data.kpi[0]
     scale_y = float(np.mean(kpi)) or 1.0
     y = kpi / scale_y
-    span = float((data.dates[-1] - data.dates[0]).astype(int))
-    yearly = spec.yearly_harmonics if span >= 300 else 0
-    weekly = (
-        spec.seasonality.weekly
-        if (not isinstance(spec.seasonality, int) and data.frequency == Frequency.daily)
-        else 0
-    )
-    design = BaselineDesign(
-        origin=str(data.dates[0]),
-        trend_span_days=max(span, 1.0),
-        trend=spec.trend,
-        yearly=yearly,
-        weekly=weekly,
-        events=data.event_names,
-        controls=data.control_names,
-        organic=data.organic_names,
-    )
+    design = baseline_design(data, spec)
+    yearly = design.yearly
     raw = baseline_features(design, data)
     mu = raw.mean(axis=0)
     sd = raw.std(axis=0)
@@ -221,7 +207,14 @@ def prepare(data: Dataset, spec: ModelSpec, standardize_media: bool = False) -> 
         standardize_media=standardize_media,
     )
     return Prepared(
-        data=data, design=design, problem=problem, scale_y=scale_y, mu=mu, sd=sd, yearly=yearly
+        data=data,
+        spec=spec,
+        design=design,
+        problem=problem,
+        scale_y=scale_y,
+        mu=mu,
+        sd=sd,
+        yearly=yearly,
     )
 
 
@@ -264,7 +257,6 @@ def refit(prep: Prepared, cand: Candidates) -> tuple[np.ndarray, np.ndarray, np.
 
 def build_result(
     prep: Prepared,
-    spec: ModelSpec,
     cand: Candidates,
     coef: np.ndarray,
     K: np.ndarray,
@@ -297,7 +289,7 @@ def build_result(
     extra: dict[str, Any] = {"synergy": synergy} if synergy else {}
     return FitResult(
         engine="ridge",
-        spec=spec.to_dict(),
+        spec=prep.spec.to_dict(),
         data=data,
         design=prep.design,
         intercept=intercept,
@@ -358,7 +350,7 @@ def fit_ridge(
     rng = np.random.default_rng([options.seed, 1])
     revenue = prep.data.kpi_type.value == "revenue"
     bounds, roi_draws = _bootstrap_roi(
-        X, prep.problem, coef, float(cand.lam[0]), prep.scale_y, options, rng, _weights(prep, X)
+        prep, X, coef, float(cand.lam[0]), options, rng, _weights(prep, X)
     )
     intervals = dict(zip(prep.data.channels, bounds, strict=True))
     info = _info(prep, search, options)
@@ -367,7 +359,6 @@ def fit_ridge(
         info["ensemble"] = ensemble
     result = build_result(
         prep,
-        spec,
         cand,
         coef,
         K,
@@ -588,11 +579,10 @@ def _info(prep: Prepared, search: SearchResult, options: RidgeOptions) -> dict[s
 
 
 def _bootstrap_roi(
+    prep: Prepared,
     X: np.ndarray,
-    problem: SearchProblem,
     coef: np.ndarray,
     lam: float,
-    scale_y: float,
     options: RidgeOptions,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
@@ -604,6 +594,7 @@ def _bootstrap_roi(
     """
     from mediamix.models.search import split_synergy
 
+    problem, scale_y = prep.problem, prep.scale_y
     y = problem.y
     T = len(y)
     C = problem.spend.shape[1]

@@ -158,7 +158,9 @@ def lognormal_from_mean_sd(mean: float, sd: float) -> tuple[float, float]:
     return float(np.log(mean) - sigma2 / 2), float(np.sqrt(sigma2))
 
 
-def prepare_inputs(
+# Keyword-only data and prior settings, one per BayesOptions field (the options object
+# callers use); fit_bayes passes them through.
+def prepare_inputs(  # noqa: PLR0913
     *,
     spend: np.ndarray,
     kpi: np.ndarray,
@@ -296,7 +298,9 @@ def _align(p: Any, ndim: int) -> Any:
     return p.reshape(shape[:-1] + (1,) * (ndim - len(shape)) + shape[-1:])
 
 
-def mmm_model(inputs: ModelInputs, y: np.ndarray | None = None) -> None:
+# The generative model reads top to bottom as its equations (module docstring); split
+# into pieces, its sample sites would hide behind calls.
+def mmm_model(inputs: ModelInputs, y: np.ndarray | None = None) -> None:  # noqa: C901, PLR0912, PLR0915
     """The numpyro model (see the module docstring for the equations).
 
     Sample sites: ``alpha``/``theta``, ``shape``/``scale`` or ``alpha``;
