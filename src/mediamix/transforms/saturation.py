@@ -200,6 +200,21 @@ def robyn_inflexion(
     return np.asarray((1.0 - g) * ref.min(axis=axis) + g * top, dtype=np.float64)
 
 
+def _robyn_layout(
+    x: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    gamma: npt.ArrayLike,
+    x_range: npt.ArrayLike | None,
+    legacy: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``x``, the inflexion and ``alpha`` of Robyn's Hill, laid out for the Hill core."""
+    a = _positive("alpha", alpha)
+    xa = _non_negative(np.asarray(x, dtype=np.float64))
+    inflexion = robyn_inflexion(xa if x_range is None else x_range, gamma, legacy=legacy)
+    xa, (k, s) = _layout(xa, inflexion, a)
+    return xa, k, s
+
+
 def hill_robyn(
     x: npt.ArrayLike,
     alpha: npt.ArrayLike,
@@ -240,11 +255,7 @@ def hill_robyn(
     >>> hill_robyn([0.0, 50.0, 100.0, 200.0], 2.0, 0.5).round(12).tolist()
     [0.0, 0.2, 0.5, 0.8]
     """
-    a = _positive("alpha", alpha)
-    xa = _non_negative(np.asarray(x, dtype=np.float64))
-    inflexion = robyn_inflexion(xa if x_range is None else x_range, gamma, legacy=legacy)
-    xa, (k, s) = _layout(xa, inflexion, a)
-    return _hill_core(xa, k, s)
+    return _hill_core(*_robyn_layout(x, alpha, gamma, x_range, legacy))
 
 
 def hill_robyn_derivative(
@@ -278,11 +289,7 @@ def hill_robyn_derivative(
     >>> float(hill_robyn_derivative(100.0, 2.0, 0.5, x_range=[0.0, 200.0]))  # 2/(4*100)
     0.005
     """
-    a = _positive("alpha", alpha)
-    xa = _non_negative(np.asarray(x, dtype=np.float64))
-    inflexion = robyn_inflexion(xa if x_range is None else x_range, gamma, legacy=legacy)
-    xa, (k, s) = _layout(xa, inflexion, a)
-    return _hill_core_derivative(xa, k, s)
+    return _hill_core_derivative(*_robyn_layout(x, alpha, gamma, x_range, legacy))
 
 
 # ---------------------------------------------------------- PyMC-Marketing curves
