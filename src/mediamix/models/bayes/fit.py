@@ -132,10 +132,10 @@ def fit_bayes(
         population=population,
     )
     if chain_method == "parallel" and source.n_geos > 1:
-        # parallel chains (one jax device each) grew the resident memory of a geo fit by
-        # about 1 MB per iteration (jax 0.10, numpyro 0.22; 8 GB after 17 minutes on
-        # 40 geos) and sequential or vectorized chains did not; vectorized chains use one
-        # core, so each chain runs in a process of its own (on its own core)
+        # parallel chains (one jax device each) grew the resident memory of a geo fit
+        # without bound (benchmarks/results/bayes.md) and sequential or vectorized chains
+        # did not; vectorized chains use one core, so each chain runs in a process of its
+        # own (on its own core)
         chain_method = "processes"
     if progress:
         progress(0.05, f"{options.method}: compiling and sampling")

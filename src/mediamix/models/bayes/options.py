@@ -34,10 +34,9 @@ class BayesOptions:
         Warmup and kept draws per chain (SVI/MAP: ``draws`` posterior samples).
     target_accept : float, optional
         NUTS target acceptance probability; raise it (0.99) when there are divergences.
-        ``None`` (default): 0.95 for a national model, 0.9 for a geo model (the setting
-        its benchmark was measured with). Measured on 156-week x 4-channel synthetic data (2 chains x 1000 + 1000, seeds
-        1, 3, 6 and 9, diagonal mass): 0.9 gave 0, 0, 2 and 2 divergences, 0.95 none,
-        at about the same fit time.
+        ``None`` (default): 0.95 for a national model (fewer divergences than 0.9 at
+        about the same fit time), 0.9 for a geo model (the setting its benchmark was
+        measured with); figures in ``benchmarks/results/bayes.md``.
     max_tree_depth : int
     dense_mass : bool, optional
         Adapt a dense mass matrix instead of a diagonal one. ``None`` (default): dense
@@ -45,9 +44,8 @@ class BayesOptions:
         per-geo ones, as measured in its benchmark), diagonal for a national one: since the
         national model samples the mean fitted KPI rather than the intercept (see
         :mod:`mediamix.models.bayes.model`), the strong posterior correlation between
-        intercept and media effects is gone, and on the data above a diagonal mass
-        matrix gave more effective draws (minimum bulk ESS 761-900 against 205-799
-        with a dense one, both at target accept 0.95) and no divergences against 0-1.
+        intercept and media effects is gone, and a diagonal mass matrix gave more
+        effective draws and fewer divergences (``benchmarks/results/bayes.md``).
     svi_steps : int
         Optimization steps for SVI / MAP.
     svi_learning_rate : float
@@ -56,12 +54,9 @@ class BayesOptions:
         Used unless the spec names one adstock type for every channel. The default,
         the delayed-peak kernel of Jin et al. (2017) (registry ``delayed``, normalized),
         covers both immediate and delayed carry-over with smooth weights; geometric
-        cannot delay the peak, and the Weibull PDF's min-max scaling has kinks that
-        NUTS trips on. Measured on 156-week x 4-channel synthetic data (1 chain, 500 +
-        500): divergences were 10 and 63 with ``weibull_pdf`` (seeds 0 and 3), 1 and 0
-        with ``delayed``, 3 with ``geometric`` (seed 0). On 104 weeks x 3 channels (seed 1)
-        the geometric model's residual sd was twice the noise (0.080 vs 0.040 of mean
-        KPI) because two channels there peak late.
+        cannot delay the peak (its residuals were twice the noise where channels peak
+        late), and the Weibull PDF's min-max scaling has kinks that NUTS trips on (many
+        more divergences); figures in ``benchmarks/results/bayes.md``.
     l_max : int
         Adstock window in periods (lags 0 to l_max - 1).
     saturation : {"hill", "logistic"}
@@ -84,12 +79,9 @@ class BayesOptions:
         With geo data, fit the geo model (per-capita scaling, geo levels, geo media
         effects pooled toward the national ones; see
         :mod:`mediamix.models.bayes.model`). Off (the default), geo data is summed to
-        national first. On Meridian's simulated 40 geos x 156 weeks x 5 channels, NUTS
-        with 2 chains x 1000 + 1000 took 4.6 minutes on the idle 2-core machine (one
-        process per chain), max R-hat 1.021, 6 divergent draws, about 63 leapfrog
-        steps per draw, 1.45 GB peak memory per process
-        (``benchmarks/results/bayes.md``, "Geo model (NUTS)"). Cost grows with
-        ``G x T x C x l_max`` per gradient.
+        national first. Cost grows with ``G x T x C x l_max`` per gradient; the time,
+        memory and convergence on Meridian's 40 simulated geos are in
+        ``benchmarks/results/bayes.md`` ("Geo model (NUTS)").
     compile_cache : str, optional
         Directory of jax's persistent compilation cache: compiling the sampler is much
         of a small model's fit time, and a later fit of the same shapes and settings, in

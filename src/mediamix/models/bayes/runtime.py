@@ -14,8 +14,8 @@ def use_compilation_cache(path: str | None) -> None:
     """Point jax's persistent compilation cache at ``path`` (created private to the user)
     unless the process set one already; ``None``: leave jax as it is.
 
-    Compiling the NUTS sampler is much of a small model's fit time (about 5 of 10 s on
-    156 weeks x 4 channels), and a model of the same shapes and settings compiles to the
+    Compiling the NUTS sampler is much of a small model's fit time
+    (``benchmarks/results/bayes.md``), and a model of the same shapes and settings compiles to the
     same program, so later fits, in any process, load it instead. jax trusts its cache
     (a compiled program runs as code), so the directory is made mode 700 and must not be
     shared with other users.
