@@ -93,6 +93,8 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Long (about 70 lines): one SQL check per column rule, in the order the problems are
+# reported; each check is three lines of the same shape.
 def _validate_events(con: Any, columns: Sequence[str], file: str | None) -> None:
     """Row-level checks on the all-VARCHAR ``raw`` table; raises :class:`InputError`."""
     checks: list[tuple[str, str, str]] = [

@@ -288,6 +288,8 @@ def _spg(
     return x, fx, it
 
 
+# Long (about 70 lines): the projected-gradient solve with its two starting points,
+# kept together so the start, the projection and the stopping rule read as one method.
 # Keyword-only history, weekly bounds, budget mode and solver tolerances, each with a
 # default.
 def optimize_multiperiod(  # noqa: PLR0913

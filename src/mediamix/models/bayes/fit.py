@@ -19,19 +19,25 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from mediamix.data.dataset import Dataset
 from mediamix.data.spec import ModelSpec
 from mediamix.models.bayes.inference import infer
-from mediamix.models.bayes.model import prepare_inputs
+from mediamix.models.bayes.model import (
+    AdstockKind,
+    ModelInputs,
+    SaturationKind,
+    prepare_inputs,
+)
 from mediamix.models.bayes.model_checks import fit_diagnostics
 from mediamix.models.bayes.options import BayesOptions, Method
 from mediamix.models.bayes.posterior import posterior_result
 from mediamix.models.bayes.runtime import setup_jax
 from mediamix.models.bayes.validation import check_inputs, lift_tests, transform_kinds
-from mediamix.models.design import baseline_design, baseline_features
+from mediamix.models.design import BaselineDesign, baseline_design, baseline_features
 from mediamix.models.result import FitResult
 
 __all__ = ["BayesOptions", "Method", "fit_bayes"]
@@ -41,6 +47,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 
 
+# Long (about 65 lines): the use case read top to bottom (check, scale, sample,
+# summarize, diagnose); each step is a call.
 def fit_bayes(
     data: Dataset,
     spec: ModelSpec,
@@ -95,7 +103,7 @@ def fit_bayes(
         notes.append("no population column: geos are modeled without per-capita scaling")
     data = data.national()
     check_inputs(data, options)
-    adstock, saturation = transform_kinds(spec, options)
+    kinds = transform_kinds(spec, options)
     for ch, cs in spec.channels.items():
         for t in (cs.adstock, cs.saturation):
             if t is not None and t.params:
@@ -111,26 +119,8 @@ def fit_bayes(
 
     design = baseline_design(data, spec)
     source = geo_data if geo_data is not None else data
-    raw = np.stack([baseline_features(design, source, geo=g) for g in range(source.n_geos)])
-    spend = source.spend
-    kpi = source.kpi
     population = None if geo_data is None else geo_data.population
-    index = {ch: i for i, ch in enumerate(data.channels)}
-    inputs, scales = prepare_inputs(
-        spend=spend,
-        kpi=kpi,
-        features=raw,
-        roi_prior={index[ch]: v for ch, v in options.roi_prior.items()},
-        media_share=options.media_share,
-        roi_sigma=options.roi_sigma,
-        lifts=lifts,
-        adstock=adstock,
-        l_max=options.l_max,
-        saturation=saturation,
-        likelihood=options.likelihood,
-        media_prior=options.media_prior,
-        population=population,
-    )
+    inputs, scales = _model_inputs(source, population, design, options, lifts, kinds)
     if chain_method == "parallel" and source.n_geos > 1:
         # parallel chains (one jax device each) grew the resident memory of a geo fit
         # without bound (benchmarks/results/bayes.md) and sequential or vectorized chains
@@ -147,32 +137,9 @@ def fit_bayes(
     diagnostics = fit_diagnostics(
         inputs, samples, by_chain, extra, options, data, design, scales, geos=source.geos
     )
-    elapsed = time.perf_counter() - started
-    info = {
-        "method": options.method,
-        "chains": n_chains if options.method == "nuts" else None,
-        "chain_method": chain_method if options.method == "nuts" else None,
-        "warmup": options.warmup if options.method == "nuts" else None,
-        "draws": options.draws,
-        "likelihood": options.likelihood,
-        "media_prior": options.media_prior,
-        "adstock": adstock,
-        "saturation": saturation,
-        "l_max": options.l_max,
-        "geos": source.n_geos,
-        "geo_names": list(source.geos),
-        "lift_tests_used": len(lifts),
-        "seconds": elapsed,
-        "point_estimate": (
-            "posterior-median contribution per channel (posterior-median transforms, "
-            "beta set to match it), posterior-mean baseline"
-            if source.n_geos == 1
-            else "national summary of a geo model: posterior-median transforms, beta set "
-            "to match the posterior-median contribution, least-squares national baseline"
-        ),
-        "notes": notes,
-        "diagnostics": diagnostics,
-    }
+    seconds = time.perf_counter() - started
+    info = _info(options, kinds, (n_chains, chain_method), source, len(lifts), seconds)
+    info.update(notes=notes, diagnostics=diagnostics)
     for message in diagnostics["warnings"]:
         log.warning("%s", message)
     if progress:
@@ -189,3 +156,67 @@ def fit_bayes(
         info=info,
         draws=result["draws"],
     )
+
+
+def _model_inputs(
+    source: Dataset,
+    population: np.ndarray | None,
+    design: BaselineDesign,
+    options: BayesOptions,
+    lifts: list[tuple[int, np.ndarray, float, float]],
+    kinds: tuple[AdstockKind, SaturationKind],
+) -> tuple[ModelInputs, dict[str, Any]]:
+    """The model's scaled inputs and the scales that undo them, for national or geo data."""
+    raw = np.stack([baseline_features(design, source, geo=g) for g in range(source.n_geos)])
+    index = {ch: i for i, ch in enumerate(source.channels)}
+    return prepare_inputs(
+        spend=source.spend,
+        kpi=source.kpi,
+        features=raw,
+        roi_prior={index[ch]: v for ch, v in options.roi_prior.items()},
+        media_share=options.media_share,
+        roi_sigma=options.roi_sigma,
+        lifts=lifts,
+        adstock=kinds[0],
+        l_max=options.l_max,
+        saturation=kinds[1],
+        likelihood=options.likelihood,
+        media_prior=options.media_prior,
+        population=population,
+    )
+
+
+def _info(
+    options: BayesOptions,
+    kinds: tuple[AdstockKind, SaturationKind],
+    chains: tuple[int, str],
+    source: Dataset,
+    n_lifts: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The fit's settings as ``info`` records them (the fit adds notes and diagnostics)."""
+    nuts = options.method == "nuts"
+    n_chains, chain_method = chains
+    return {
+        "method": options.method,
+        "chains": n_chains if nuts else None,
+        "chain_method": chain_method if nuts else None,
+        "warmup": options.warmup if nuts else None,
+        "draws": options.draws,
+        "likelihood": options.likelihood,
+        "media_prior": options.media_prior,
+        "adstock": kinds[0],
+        "saturation": kinds[1],
+        "l_max": options.l_max,
+        "geos": source.n_geos,
+        "geo_names": list(source.geos),
+        "lift_tests_used": n_lifts,
+        "seconds": seconds,
+        "point_estimate": (
+            "posterior-median contribution per channel (posterior-median transforms, "
+            "beta set to match it), posterior-mean baseline"
+            if source.n_geos == 1
+            else "national summary of a geo model: posterior-median transforms, beta set "
+            "to match the posterior-median contribution, least-squares national baseline"
+        ),
+    }

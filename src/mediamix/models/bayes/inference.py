@@ -97,56 +97,75 @@ def infer(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, dict[str, Any]]:
     """Posterior draws, flat (S, ...) and by chain (NUTS only), plus sampler facts."""
     import jax
-    from numpyro.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO
-    from numpyro.infer.autoguide import AutoDelta, AutoNormal
-    from numpyro.optim import ClippedAdam
 
     key = jax.random.PRNGKey(options.seed)
     if options.method == "nuts":
-        geo = inputs.x.shape[0] > 1
-        dense = geo if options.dense_mass is None else options.dense_mass
-        target = (0.9 if geo else 0.95) if options.target_accept is None else options.target_accept
-        kernel = NUTS(
-            mmm_model,
-            target_accept_prob=target,
-            # warmup's first iterations (unit mass, far from the posterior) run into the
-            # depth limit, 1023 steps each: on 156 x 4, 77k of a chain's 123k warmup
-            # steps were in its first 100 iterations. A lower warmup depth caps them
-            # (warmup draws are discarded; sampling keeps the full depth)
-            max_tree_depth=(
-                min(options.max_tree_depth, WARMUP_TREE_DEPTH_GEO if geo else WARMUP_TREE_DEPTH),
-                options.max_tree_depth,
-            ),
-            dense_mass=_dense_blocks(inputs) if dense else False,
+        return _nuts(inputs, options, n_chains, chain_method, key)
+    return _svi(inputs, options, key)
+
+
+def _nuts(
+    inputs: ModelInputs, options: BayesOptions, n_chains: int, chain_method: str, key: Any
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
+    """NUTS draws, flat and by chain, with divergences and mean tree steps."""
+    import jax
+    from numpyro.infer import MCMC, NUTS
+
+    geo = inputs.x.shape[0] > 1
+    dense = geo if options.dense_mass is None else options.dense_mass
+    target = (0.9 if geo else 0.95) if options.target_accept is None else options.target_accept
+    kernel = NUTS(
+        mmm_model,
+        target_accept_prob=target,
+        # warmup's first iterations (unit mass, far from the posterior) run into the
+        # depth limit, 1023 steps each: on 156 x 4, 77k of a chain's 123k warmup
+        # steps were in its first 100 iterations. A lower warmup depth caps them
+        # (warmup draws are discarded; sampling keeps the full depth)
+        max_tree_depth=(
+            min(options.max_tree_depth, WARMUP_TREE_DEPTH_GEO if geo else WARMUP_TREE_DEPTH),
+            options.max_tree_depth,
+        ),
+        dense_mass=_dense_blocks(inputs) if dense else False,
+    )
+    # a geo model keeps no (G, T) mean per draw while sampling: _geo_means computes
+    # it afterwards, in chunks
+    run_inputs = replace(inputs, keep_mu=False) if geo else inputs
+    if chain_method == "processes":
+        by_chain, diverging, tree_steps = _chains_in_processes(
+            kernel, run_inputs, options, jax.random.split(key, n_chains)
         )
-        # a geo model keeps no (G, T) mean per draw while sampling: _geo_means computes
-        # it afterwards, in chunks
-        run_inputs = replace(inputs, keep_mu=False) if geo else inputs
-        if chain_method == "processes":
-            by_chain, diverging, tree_steps = _chains_in_processes(
-                kernel, run_inputs, options, jax.random.split(key, n_chains)
-            )
-        else:
-            mcmc = MCMC(
-                kernel,
-                num_warmup=options.warmup,
-                num_samples=options.draws,
-                num_chains=n_chains,
-                chain_method=chain_method,
-                progress_bar=options.progress_bar,
-            )
-            mcmc.run(key, run_inputs, y=inputs.y, extra_fields=("diverging", "num_steps"))
-            by_chain = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
-            fields = mcmc.get_extra_fields()
-            diverging, tree_steps = np.asarray(fields["diverging"]), np.asarray(fields["num_steps"])
-        samples = {k: v.reshape(-1, *v.shape[2:]) for k, v in by_chain.items()}
-        if geo:
-            samples["mu"] = _geo_means(inputs, samples, key)
-        extra = {
-            "divergences": int(diverging.sum()),
-            "mean_tree_steps": float(tree_steps.mean()),
-        }
-        return samples, by_chain, extra
+    else:
+        mcmc = MCMC(
+            kernel,
+            num_warmup=options.warmup,
+            num_samples=options.draws,
+            num_chains=n_chains,
+            chain_method=chain_method,
+            progress_bar=options.progress_bar,
+        )
+        mcmc.run(key, run_inputs, y=inputs.y, extra_fields=("diverging", "num_steps"))
+        by_chain = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+        fields = mcmc.get_extra_fields()
+        diverging, tree_steps = np.asarray(fields["diverging"]), np.asarray(fields["num_steps"])
+    samples = {k: v.reshape(-1, *v.shape[2:]) for k, v in by_chain.items()}
+    if geo:
+        samples["mu"] = _geo_means(inputs, samples, key)
+    extra = {
+        "divergences": int(diverging.sum()),
+        "mean_tree_steps": float(tree_steps.mean()),
+    }
+    return samples, by_chain, extra
+
+
+def _svi(
+    inputs: ModelInputs, options: BayesOptions, key: Any
+) -> tuple[dict[str, np.ndarray], None, dict[str, Any]]:
+    """SVI (mean-field normal guide) or MAP (point) draws, with the final loss."""
+    import jax
+    from numpyro.infer import SVI, Predictive, Trace_ELBO
+    from numpyro.infer.autoguide import AutoDelta, AutoNormal
+    from numpyro.optim import ClippedAdam
+
     guide = AutoNormal(mmm_model) if options.method == "svi" else AutoDelta(mmm_model)
     # the step size decays 100-fold over the run, so the optimum is approached closely
     rate, steps = options.svi_learning_rate, max(options.svi_steps, 1)

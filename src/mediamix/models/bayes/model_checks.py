@@ -25,6 +25,8 @@ _LATENT_SKIP = {"mu", "beta_geo"}
 # --------------------------------------------------------------------- diagnostics
 
 
+# Long (about 75 lines): a flat list of checks, each adding its numbers and its
+# plain-language warning to one report.
 # Every part of a finished fit the checks read; private to fit_bayes.
 def fit_diagnostics(  # noqa: PLR0913
     inputs: ModelInputs,

@@ -132,6 +132,8 @@ def _saturation_dict(
     return {"type": "logistic", "lam": float(median["lam"][c] / spend_scale[c])}
 
 
+# Long (about 85 lines): one pass from draws to the result fields, whose intermediate
+# arrays (per-draw media sums, geo betas, scales) every step shares.
 def posterior_result(
     data: Dataset,
     spec: ModelSpec,
