@@ -60,6 +60,20 @@ def _bisect(pred: Callable[[float], bool], good: float, bad: float, tol: float) 
     return good
 
 
+def _last_crossing(
+    grid: np.ndarray, ok: np.ndarray, pred: Callable[[float], bool], tol: float, message: str
+) -> float:
+    """The largest budget where ``pred`` holds: the last grid point ``ok``, refined by
+    bisection towards the next; ``message`` when no grid point is ``ok``."""
+    where = np.flatnonzero(ok)
+    if len(where) == 0:
+        raise InputError.single(message, column="--target")
+    j = int(where[-1])
+    if j == len(grid) - 1:
+        return float(grid[-1])
+    return _bisect(pred, float(grid[j]), float(grid[j + 1]), tol)
+
+
 def _target_revenue(
     value: _Value, grid: np.ndarray, vals: np.ndarray, target: float, B: float, tol: float
 ) -> float:
@@ -82,17 +96,14 @@ def _target_roi(
 ) -> float:
     """The largest budget whose average ROI is at least ``target``."""
     roi = vals / grid
-    ok = np.flatnonzero(roi >= target)
-    if len(ok) == 0:
-        raise InputError.single(
-            f"no budget up to {B:g} reaches an average ROI of {target:g} "
-            f"(the best on the scan is {roi.max():.4g})",
-            column="--target",
-        )
-    j = int(ok[-1])
-    if j == len(grid) - 1:
-        return float(grid[-1])
-    return _bisect(lambda b: value(b)[0] / b >= target, float(grid[j]), float(grid[j + 1]), tol)
+    return _last_crossing(
+        grid,
+        roi >= target,
+        lambda b: value(b)[0] / b >= target,
+        tol,
+        f"no budget up to {B:g} reaches an average ROI of {target:g} "
+        f"(the best on the scan is {roi.max():.4g})",
+    )
 
 
 def _target_mroi(value: _Value, grid: np.ndarray, target: float, B: float, tol: float) -> float:
@@ -105,17 +116,14 @@ def _target_mroi(value: _Value, grid: np.ndarray, target: float, B: float, tol: 
         return (value(b1)[0] - value(b0)[0]) / (b1 - b0)
 
     m = np.array([mroi(float(b)) for b in grid])
-    ok = np.flatnonzero(m >= target)
-    if len(ok) == 0:
-        raise InputError.single(
-            f"no budget up to {B:g} has a marginal ROI of {target:g} "
-            f"(the best on the scan is {m.max():.4g})",
-            column="--target",
-        )
-    j = int(ok[-1])
-    if j == len(grid) - 1:
-        return float(grid[-1])
-    return _bisect(lambda b: mroi(b) >= target, float(grid[j]), float(grid[j + 1]), tol)
+    return _last_crossing(
+        grid,
+        m >= target,
+        lambda b: mroi(b) >= target,
+        tol,
+        f"no budget up to {B:g} has a marginal ROI of {target:g} "
+        f"(the best on the scan is {m.max():.4g})",
+    )
 
 
 def _best_roi(
