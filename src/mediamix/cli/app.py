@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mediamix import __version__
+from mediamix.cli.flags import as_flags
 from mediamix.cli.progress import err_console, progress_bar
 from mediamix.errors import InputError, MediamixError, Problem
 from mediamix.settings import Settings, load_settings
@@ -119,24 +120,22 @@ def synth_cmd(
 ) -> None:
     """Write synthetic data with known truth (CSV, spec and truth.json)."""
     from mediamix.data.synthetic import SynthConfig
+    from mediamix.service.requests import SynthRequest, parse_request
     from mediamix.service.synth import write_synth
 
-    if kpi_type not in {"revenue", "conversions"}:
-        raise InputError.single(
-            f"--kpi-type must be revenue or conversions, not '{kpi_type}'", column="--kpi-type"
-        )
-    spec_path, result = write_synth(
-        out,
-        SynthConfig(
-            seed=seed,
-            weeks=weeks,
-            channels=channels,
-            geos=geos,
-            noise=noise,
-            media_share=media_share,
-            kpi_type=kpi_type,
-        ),
+    request = parse_request(
+        SynthRequest,
+        {
+            "seed": seed,
+            "weeks": weeks,
+            "channels": channels,
+            "geos": geos,
+            "noise": noise,
+            "media_share": media_share,
+            "kpi_type": kpi_type,
+        },
     )
+    spec_path, result = write_synth(out, SynthConfig(**request.model_dump()))
     table = Table(title=f"true channel effects (seed {seed})")
     for column in ("channel", "spend", "contribution", "roi", "mroi", "adstock", "saturation"):
         table.add_column(column)
@@ -184,24 +183,20 @@ def fit_cmd(
     """Fit a model and write summary.json, decomposition.csv and model/."""
     from mediamix.service.fit import fit
 
+    sampler = {
+        "method": method,
+        "chains": chains,
+        "warmup": warmup,
+        "draws": draws,
+        "geo_hierarchy": True if geo_model else None,
+    }
+    request: dict[str, Any] = {"engine": engine, "seed": seed}
+    chosen = {k: v for k, v in sampler.items() if v is not None}
+    if chosen or engine == "bayes":
+        cache = _settings().compile_cache_dir() if engine == "bayes" else None
+        request["sampler"] = chosen | ({"compile_cache": cache} if cache else {})
     with progress_bar(f"fit ({engine})") as update:
-        outcome = fit(
-            spec,
-            out,
-            engine=engine,
-            seed=seed,
-            limits=_limits(),
-            progress=update,
-            home=_settings().home,
-            sampler={
-                "method": method,
-                "chains": chains,
-                "warmup": warmup,
-                "draws": draws,
-                "geo_hierarchy": True if geo_model else None,
-                "compile_cache": _settings().compile_cache_dir() if engine == "bayes" else None,
-            },
-        )
+        outcome = fit(spec, out, request, limits=_limits(), progress=update, home=_settings().home)
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)
     _print_summary(outcome.summary)
@@ -362,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _print_problems(exc.warnings, title="warnings:")
         err_console.print(f"error: {len(exc.problems)} problem(s) in the input:", markup=False)
         for p in exc.problems:
-            err_console.print(f"  {p}", markup=False)
+            err_console.print(f"  {as_flags(p)}", markup=False)
         err_console.print("nothing was written.", markup=False)
         sys.exit(2)
     except MediamixError as exc:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from mediamix.data.dataset import Dataset
 from mediamix.data.spec import ModelSpec
 from mediamix.errors import InputError, Problem
 from mediamix.models.design import BaselineDesign, baseline_design, baseline_features
-from mediamix.models.response import evenly_spaced
+from mediamix.models.response import evenly_spaced, response_curves
 from mediamix.models.result import ChannelFit, FitResult
 from mediamix.models.ridge_info import search_info
 from mediamix.models.search import (
@@ -438,50 +438,6 @@ def model_ensemble(
         "n_plausible": int(order.size),
         "members": members,
     }
-
-
-def response_curves(
-    result: FitResult, multiples: Sequence[float] = tuple(np.linspace(0.0, 2.0, 21))
-) -> dict[str, dict[str, list[float]]]:
-    r"""Response and marginal ROI of each channel over a grid of its total spend.
-
-    Channel ``c``'s spend in every period is multiplied by ``m`` (the others held at
-    history), so the spend grid is ``m * total_spend_c`` and the historical pattern
-    and carry-over are kept:
-
-    .. math:: R_c(m) = \sum_t \mathrm{comp}_{tc}(m \cdot x_{\cdot c}), \qquad
-              \mathrm{mROI}_c(m) = \frac{R_c(1.01\,m) - R_c(m)}{0.01\, m\, S_c}
-
-    with :math:`S_c` the historical total spend (at ``m = 0`` the step is 1% of
-    :math:`S_c` instead). ``R`` includes the channel's share of synergy terms.
-    Units: KPI, and KPI per currency unit.
-    """
-    spend = result.data.spend[0]
-    totals = spend.sum(axis=0)
-    out: dict[str, dict[str, list[float]]] = {}
-    for c, name in enumerate(result.channel_names):
-
-        def total(m: float, c: int = c) -> float:
-            x = spend.copy()
-            x[:, c] *= m
-            return float(result.media_components(x)[:, c].sum())
-
-        rows: dict[str, list[float]] = {
-            "multiple": [],
-            "spend": [],
-            "response": [],
-            "marginal_roi": [],
-        }
-        for m in multiples:
-            r = total(m)
-            step = 0.01 * m if m > 0 else 0.01
-            dm = (total(m + step) - r) / (step * totals[c]) if totals[c] > 0 else float("nan")
-            rows["multiple"].append(float(m))
-            rows["spend"].append(float(m * totals[c]))
-            rows["response"].append(r)
-            rows["marginal_roi"].append(float(dm))
-        out[name] = rows
-    return out
 
 
 def _bootstrap_roi(
