@@ -287,10 +287,18 @@ def demo_cmd(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
 ) -> None:
-    """Run the whole platform end to end on synthetic data, offline."""
-    from mediamix.service.demo import run_demo
+    """Fit both engines on synthetic data with known truth and judge them against it, offline."""
+    from mediamix.service.demo import ENGINE_LABELS, run_demo
 
-    steps = ["synthesizing", "validating", "validated", "fitting", "optimizing", "writing"]
+    steps = [
+        "synthesizing",
+        "validating",
+        "validated",
+        "fitting the ridge",
+        "fitting the Bayesian",
+        "optimizing",
+        "writing",
+    ]
     with progress_bar("demo") as update:
         seen = [0]
 
@@ -298,29 +306,62 @@ def demo_cmd(
             seen[0] += 1
             update(seen[0] / (len(steps) + 1), message)
 
-        outcome = run_demo(out, seed=seed, step=step)
-        update(1.0, "done")
-    table = Table(title="recovery: estimated vs true ROI")
-    for column in ("channel", "true roi", "estimated roi", "90% interval"):
-        table.add_column(column, justify="right")
-    records: list[dict[str, Any]] = outcome.recovery.to_dict("records")  # type: ignore[assignment]
-    for row in records:
-        interval = row["roi_interval"]
-        table.add_row(
-            str(row["channel"]),
-            _num(row["true_roi"]),
-            _num(row["estimated_roi"]),
-            f"{interval[0]:.2f}-{interval[1]:.2f}" if interval else "-",
+        outcome = run_demo(
+            out,
+            seed=seed,
+            step=step,
+            sampler={"compile_cache": _settings().compile_cache_dir()},
         )
+        update(1.0, "done")
+    comparison = outcome.comparison
+    table = Table(title=f"both engines against the known truth (synthetic data, seed {seed})")
+    for column in (
+        "engine",
+        "contribution error",
+        "ROI error",
+        "true ROI in 90% interval",
+        "plan uplift in truth",
+    ):
+        table.add_column(column, justify="right")
+    for engine, m in comparison["engines"].items():
+        table.add_row(
+            ENGINE_LABELS.get(engine, engine),
+            f"{m['contribution_error']:.0%}",
+            f"{m['roi_error']:.0%}",
+            f"{m['covered']} of {m['channels']}",
+            f"{m['plan_uplift_in_truth']:+.2%}",
+        )
+    table.add_row("best possible", "", "", "", f"{comparison['best_uplift_in_truth']:+.2%}")
     out_console.print(table)
-    plan = outcome.plan
-    out_console.print(
-        f"recommended plan at the same budget ({plan['budget']:,.0f}): judged with the true "
-        f"curves it changes the KPI by {outcome.uplift_in_truth:+.2%}",
-        markup=False,
-    )
-    for note in plan.get("notes") or []:
-        out_console.print(f"note: {note}", markup=False)
+    per_channel = Table(title="per channel: true vs estimated ROI (90% interval)")
+    per_channel.add_column("channel", justify="right")
+    per_channel.add_column("true roi", justify="right")
+    engines = list(comparison["engines"])
+    for engine in engines:
+        per_channel.add_column(ENGINE_LABELS.get(engine, engine), justify="right")
+    per_channel.add_column("moves with season (R^2)", justify="right")
+    records: list[dict[str, Any]] = outcome.recovery.to_dict("records")  # type: ignore[assignment]
+    by_key = {(r["engine"], r["channel"]): r for r in records}
+    for ch in comparison["channels"]:
+        cells = []
+        for engine in engines:
+            r = by_key[(engine, ch["channel"])]
+            mark = "" if r["covered"] else " (out)"
+            cells.append(
+                f"{r['estimated_roi']:.2f} [{r['roi_low']:.2f}, {r['roi_high']:.2f}]{mark}"
+            )
+        r2 = ch.get("baseline_r2")
+        per_channel.add_row(
+            str(ch["channel"]),
+            f"{ch['true_roi']:.2f}",
+            *cells,
+            "-" if r2 is None else f"{r2:.0%}",
+        )
+    out_console.print(per_channel)
+    out_console.print(outcome.conclusion, markup=False)
+    for engine, plan in outcome.plans.items():
+        for note in plan.get("notes") or []:
+            out_console.print(f"note ({ENGINE_LABELS.get(engine, engine)}): {note}", markup=False)
     for name, path in outcome.files.items():
         out_console.print(f"  {name:<14}{path}", markup=False)
     out_console.print(f"open {outcome.files['report']} in a browser", markup=False)

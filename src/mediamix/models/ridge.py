@@ -18,7 +18,10 @@ exactly. Results are invariant to the currency unit of spend and to the unit of
 the KPI (contributions scale with the KPI).
 
 ROI intervals come from a moving-block bootstrap of residuals (blocks of 4
-periods) that refits the linear coefficients with the transforms held fixed.
+periods) that refits the linear coefficients with the transforms held fixed,
+combined with the spread of the model ensemble below, so they also carry the
+uncertainty of the curves (:func:`curve_roi_interval`); ``draws["roi"]`` stays the
+bootstrap alone.
 
 Plans are made on a model ensemble (``info["ensemble"]``, :func:`model_ensemble`):
 up to 100 models of the search whose in-sample fit is within a likelihood-ratio
@@ -33,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +66,14 @@ from mediamix.models.search import (
     search_space,
 )
 
-__all__ = ["Prepared", "RidgeOptions", "count_parameters", "fit_ridge", "prepare"]
+__all__ = [
+    "Prepared",
+    "RidgeOptions",
+    "count_parameters",
+    "curve_roi_interval",
+    "fit_ridge",
+    "prepare",
+]
 
 log = logging.getLogger(__name__)
 
@@ -353,11 +363,17 @@ def fit_ridge(
     bounds, roi_draws = _bootstrap_roi(
         prep, X, coef, float(cand.lam[0]), options, rng, _weights(prep, X)
     )
-    intervals = dict(zip(prep.data.channels, bounds, strict=True))
     info = search_info(prep, search, options)
     ensemble = model_ensemble(prep, search, options.ensemble, options.ensemble_level)
     if ensemble is not None:
         info["ensemble"] = ensemble
+        members = [int(m["candidate"]) for m in ensemble["members"]]
+        bounds = curve_roi_interval(
+            search.scores.effects[members] * prep.scale_y / prep.problem.spend.sum(axis=0),
+            roi_draws,
+            bounds,
+        )
+    intervals = dict(zip(prep.data.channels, bounds, strict=True))
     result = build_result(
         prep,
         cand,
@@ -438,6 +454,63 @@ def model_ensemble(
         "n_plausible": int(order.size),
         "members": members,
     }
+
+
+def curve_roi_interval(
+    member_roi: np.ndarray,
+    boot_draws: np.ndarray,
+    boot_bounds: Sequence[tuple[float, float] | None],
+    level: float = 0.9,
+) -> list[tuple[float, float] | None]:
+    """ROI intervals that carry the uncertainty of the curves as well as the coefficients'.
+
+    The residual bootstrap holds the recommended model's adstock and Hill curves fixed,
+    so its interval misses the spread between models the data cannot tell apart (on
+    a channel whose spend moves with the seasons, near-equal fits put its ROI
+    anywhere from a third to twice the recommended model's). Each member ``m`` of the
+    model ensemble (the likelihood-ratio set, see :func:`model_ensemble`) is combined
+    with each bootstrap deviation ``b`` from the bootstrap median,
+    ``roi_m + (draw_b - median)``, floored at 0 (effects are non-negative); the
+    interval is the central ``level`` of these, widened where needed to contain the
+    bootstrap interval, so the reported ROI's own interval stays inside.
+
+    Parameters
+    ----------
+    member_roi : ndarray (M, C)
+        ROI of each ensemble member, KPI per currency unit.
+    boot_draws : ndarray (B, C)
+        Bootstrap ROI draws of the recommended model.
+    boot_bounds : sequence of (low, high) or None, length C
+        The bootstrap intervals.
+    level : float
+        Central probability of the interval.
+
+    Returns
+    -------
+    list of (low, high) or None
+        None where the bootstrap gave none (no spend).
+
+    Examples
+    --------
+    >>> members = np.array([[1.0], [2.0], [3.0]])
+    >>> boot = np.array([[1.9], [2.0], [2.1]])
+    >>> [tuple(round(v, 2) for v in b) for b in curve_roi_interval(members, boot, [(1.9, 2.1)])]
+    [(0.94, 3.06)]
+    """
+    q = ((1.0 - level) / 2.0, (1.0 + level) / 2.0)
+    out: list[tuple[float, float] | None] = []
+    for c, bb in enumerate(boot_bounds):
+        col = boot_draws[:, c]
+        col = col[np.isfinite(col)]
+        roi = member_roi[:, c]
+        roi = roi[np.isfinite(roi)]
+        if bb is None or col.size == 0 or roi.size == 0:
+            out.append(bb)
+            continue
+        pooled = np.maximum((roi[:, None] + (col - np.median(col))[None, :]).ravel(), 0.0)
+        lo, hi = np.quantile(pooled, q)
+        out.append((float(min(lo, bb[0])), float(max(hi, bb[1]))))
+    return out
 
 
 def _bootstrap_roi(
