@@ -287,7 +287,7 @@ def plot_contributions(fit: Any) -> Figure:
     ...     "tv": {"contribution": 300.0, "contribution_share": 0.3},
     ...     "search": {"contribution": 500.0, "contribution_share": 0.5}}}
     >>> fig = plot_contributions(summary)
-    >>> [bar.get_width() for bar in fig.axes[0].patches]
+    >>> [float(bar.get_width()) for bar in fig.axes[0].patches]
     [500.0, 300.0]
     """
     summary = _summary(fit)
@@ -346,7 +346,7 @@ def plot_roi(fit: Any) -> Figure:
     ...     "tv": {"roi": 2.0, "roi_interval": [1.5, 2.5]},
     ...     "search": {"roi": 0.8, "roi_interval": None}}}
     >>> fig = plot_roi(summary)
-    >>> [bar.get_height() for bar in fig.axes[0].patches]
+    >>> [float(bar.get_height()) for bar in fig.axes[0].patches]
     [2.0, 0.8]
     """
     summary = _summary(fit)
@@ -501,7 +501,7 @@ def plot_budget_shift(plan: Any, current: Any = None) -> Figure:
     --------
     >>> plan = {"channels": {"tv": {"spend": 60.0}, "search": {"spend": 40.0}}}
     >>> fig = plot_budget_shift(plan, current={"tv": 50.0, "search": 50.0})
-    >>> [bar.get_height() for bar in fig.axes[0].patches]
+    >>> [float(bar.get_height()) for bar in fig.axes[0].patches]
     [50.0, 50.0, 60.0, 40.0]
     """
     doc = _plan(plan)
