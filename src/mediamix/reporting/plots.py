@@ -426,6 +426,8 @@ def plot_response_curves(
     >>> fig.axes[0].lines[0].get_ydata().tolist()
     [0.0, 80.0, 120.0]
     """
+    from matplotlib.ticker import MaxNLocator
+
     if current is None and not isinstance(curves, pd.DataFrame | Mapping):
         current = curves
     frame = _curves_frame(curves)
@@ -471,6 +473,7 @@ def plot_response_curves(
         ax.set_ylabel("response")
         _thousands(ax)
         _thousands(ax, "x")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
         if i == 0:
             ax.legend(fontsize=7, loc="lower right")
     for j in range(len(names), nrows * ncols):
