@@ -43,8 +43,15 @@ def test_unknown_engine_exit_2(run_cli, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("example", ["pymc-marketing-mmm-example", "robyn-simulated-weekly"])
-def test_fit_examples_write_three_outputs(run_cli, tmp_path, example, shared_datasets):
+EXAMPLES = sorted(p.parent.name for p in (REPO / "examples").glob("*/spec.yaml"))
+
+
+def test_every_example_is_listed():
+    assert len(EXAMPLES) >= 4
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_fit_examples_write_three_outputs(run_cli, tmp_path, example):
     spec = REPO / "examples" / example / "spec.yaml"
     out = tmp_path / "fit"
     res = run_cli(["fit", spec, "--out", out])
