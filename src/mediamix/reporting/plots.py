@@ -267,8 +267,8 @@ def plot_decomposition(fit: Any, decomposition: pd.DataFrame | None = None) -> F
 def plot_contributions(fit: Any) -> Figure:
     """Total contribution of each channel over the window, largest first.
 
-    Each bar is the channel's ``contribution`` (KPI units, CONTRACTS definition:
-    fitted KPI minus fitted KPI without the channel), labelled with its
+    Each bar is the channel's ``contribution`` (KPI units: fitted KPI minus fitted KPI
+    without the channel, as in ``summary.json``), labelled with its
     ``contribution_share`` of the fitted KPI.
 
     Parameters
