@@ -79,7 +79,7 @@ def test_every_plan_field_is_documented(tmp_path: Path) -> None:
         assert key in text
     point = plan["frontier"]["points"][0]
     for key in point:
-        documented = key.replace("tv", "<channel>") if key.startswith("spend_") else key
+        documented = "spend_<channel>" if key.startswith("spend_") else key
         assert documented in text, f"frontier field {key} is not documented"
 
 
