@@ -90,16 +90,21 @@ def channel_style(index: int) -> dict[str, str]:
 # ---- inputs ---------------------------------------------------------------------
 
 
-def _summary(fit: Any) -> Mapping[str, Any]:
-    """The summary document of a fit result, or ``fit`` itself when it is one."""
-    if isinstance(fit, Mapping):
-        return fit
-    summary = getattr(fit, "summary", None)
-    if callable(summary):
-        doc = summary()
+def _document(obj: Any, method: str, what: str) -> Mapping[str, Any]:
+    """``obj`` when it is a document (a mapping), else what its ``method()`` returns."""
+    if isinstance(obj, Mapping):
+        return obj
+    make = getattr(obj, method, None)
+    if callable(make):
+        doc = make()
         if isinstance(doc, Mapping):
             return doc
-    raise TypeError(f"expected a fit result or its summary.json document, got {type(fit).__name__}")
+    raise TypeError(f"expected {what}, got {type(obj).__name__}")
+
+
+def _summary(fit: Any) -> Mapping[str, Any]:
+    """The summary document of a fit result, or ``fit`` itself when it is one."""
+    return _document(fit, "summary", "a fit result or its summary.json document")
 
 
 def _decomposition(fit: Any, decomposition: pd.DataFrame | None) -> pd.DataFrame:
@@ -120,14 +125,7 @@ def _decomposition(fit: Any, decomposition: pd.DataFrame | None) -> pd.DataFrame
 
 def _plan(plan: Any) -> Mapping[str, Any]:
     """The plan document of a plan object, or ``plan`` itself when it is one."""
-    if isinstance(plan, Mapping):
-        return plan
-    to_dict = getattr(plan, "to_dict", None)
-    if callable(to_dict):
-        doc = to_dict()
-        if isinstance(doc, Mapping):
-            return doc
-    raise TypeError(f"expected a plan or its plan.json document, got {type(plan).__name__}")
+    return _document(plan, "to_dict", "a plan or its plan.json document")
 
 
 def _current_spend(current: Any, plan: Mapping[str, Any]) -> dict[str, float]:
