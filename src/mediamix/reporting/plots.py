@@ -304,6 +304,7 @@ def plot_contributions(fit: Any) -> Figure:
         share = channels[c].get("contribution_share")
         labels.append(f"{share:.1%}" if share is not None else "")
     ax.bar_label(bars, labels, padding=3, fontsize=8)
+    ax.margins(x=0.12)  # room for the share labels past the longest bar
     ax.axvline(0.0, color="black", lw=0.6)
     ax.set_xlabel(f"contribution ({summary.get('kpi') or 'KPI'})")
     ax.set_title("Contribution by channel (share of fitted KPI)")
