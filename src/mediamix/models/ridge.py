@@ -40,16 +40,19 @@ from typing import Any
 import numpy as np
 
 from mediamix.data.dataset import Dataset
-from mediamix.data.spec import Frequency, ModelSpec
+from mediamix.data.spec import ModelSpec
 from mediamix.errors import InputError, Problem
-from mediamix.models.design import BaselineDesign, baseline_features
+from mediamix.models.design import BaselineDesign, baseline_design, baseline_features
 from mediamix.models.response import evenly_spaced
 from mediamix.models.result import ChannelFit, FitResult
+from mediamix.models.ridge_info import search_info
 from mediamix.models.search import (
     ADSTOCK_FAMILIES,
     WEIBULL_L_MAX,
     Candidates,
     LiftTarget,
+    SearchOptimizer,
+    SearchOptions,
     SearchProblem,
     SearchResult,
     media_features,
@@ -76,40 +79,32 @@ class RidgeOptions:
     seed : int
         Seeds the search, the clustering and the bootstrap.
     candidates : int
-        Candidates evaluated by the search. 10,000 by default: with 5,000 the
-        median contribution error depended on the optimizer's seed (0.198-0.256
-        on seeds 0-19 over optimizer seeds 0-2); with 10,000 it stayed within
-        0.203-0.239 for optimizer seeds 0-2 on seeds 0-19 and 100-119
-        (``benchmarks/results/ridge.md``); the fit on robyn-simulated-weekly took
-        2.6-6 s on the shared 2-core machine.
+        Candidates evaluated by the search. 10,000 by default: with fewer, the
+        recovered contributions depended more on the optimizer's seed
+        (``benchmarks/results/ridge.md``).
     batch : int
         Candidates per vectorized evaluation (the DE population).
-    optimizer : {"de", "scipy", "pymoo", "nevergrad", "random"}
-        ``"de"`` (default): the numpy JADE differential evolution;
-        ``"scipy"``: :func:`scipy.optimize.differential_evolution` (``rand1bin``),
-        vectorized, one batch per generation (same speed, slightly worse and less
-        even recovery: one optimizer seed of three at 0.254); ``"pymoo"``: pymoo's
-        NSGA-II (recovers worse: 0.41); ``"nevergrad"``: ``TwoPointsDE`` by
-        ask/tell (slower); ``"random"``: Latin hypercube. The measurements are in
-        :mod:`mediamix.models.search`.
+    optimizer : str or callable
+        ``"de"`` (default): the numpy JADE differential evolution; ``"random"``:
+        Latin hypercube; or a function of an
+        :class:`~mediamix.models.search.OptimizerContext` (the optimizers measured
+        against JADE are in ``benchmarks/search_optimizers.py``).
     selection : str
         Rule that picks the recommended model (see
         :data:`mediamix.models.search.SELECTION_RULES`).
     val_share : (float, float)
         Share of the last periods held out for ``nrmse_val``: equal bounds fix it
         (default 15%), different bounds search it per candidate (the training
-        window of the time-ordered split). Searching (0.1, 0.25) did not improve
-        recovery (median error 0.240 / 0.236 on seeds 0-19 / 100-119, within the
-        spread across optimizer seeds) and costs throughput (one solve per
-        distinct window), so the default holds it fixed.
+        window of the time-ordered split). Searching it did not improve recovery
+        and costs throughput (one solve per distinct window), so the default holds
+        it fixed (``benchmarks/results/ridge.md``).
     log10_lambda : (float, float)
         Search bounds of the ridge penalty.
     standardize_media : bool
         Penalize each media coefficient times its column's standard deviation (as
-        glmnet's standardization does) instead of the coefficient itself. Measured
-        recovery was the same within noise (median error 0.228 vs 0.233 on seeds
-        0-19 and 0.228 vs 0.224 on 100-119, averaged over optimizer seeds 0-2), so
-        it is off by default.
+        glmnet's standardization does) instead of the coefficient itself. Off by
+        default: measured recovery was the same within noise
+        (``benchmarks/results/ridge.md``).
     bootstrap, block : int
         Bootstrap draws and block length (periods) for the ROI intervals.
     ensemble : int
@@ -123,7 +118,7 @@ class RidgeOptions:
     seed: int = 0
     candidates: int = 10_000
     batch: int = 200
-    optimizer: str = "de"
+    optimizer: str | SearchOptimizer = "de"
     selection: str = "medoid_near_best"
     val_share: tuple[float, float] = (0.15, 0.15)
     log10_lambda: tuple[float, float] = (-6.0, -1.0)
@@ -160,6 +155,7 @@ class Prepared:
     """A dataset turned into a :class:`SearchProblem`, with what it takes to undo scaling."""
 
     data: Dataset
+    spec: ModelSpec
     design: BaselineDesign
     problem: SearchProblem
     scale_y: float
@@ -175,23 +171,8 @@ def prepare(data: Dataset, spec: ModelSpec, standardize_media: bool = False) -> 
     kpi = data.kpi[0]
     scale_y = float(np.mean(kpi)) or 1.0
     y = kpi / scale_y
-    span = float((data.dates[-1] - data.dates[0]).astype(int))
-    yearly = spec.yearly_harmonics if span >= 300 else 0
-    weekly = (
-        spec.seasonality.weekly
-        if (not isinstance(spec.seasonality, int) and data.frequency == Frequency.daily)
-        else 0
-    )
-    design = BaselineDesign(
-        origin=str(data.dates[0]),
-        trend_span_days=max(span, 1.0),
-        trend=spec.trend,
-        yearly=yearly,
-        weekly=weekly,
-        events=data.event_names,
-        controls=data.control_names,
-        organic=data.organic_names,
-    )
+    design = baseline_design(data, spec)
+    yearly = design.yearly
     raw = baseline_features(design, data)
     mu = raw.mean(axis=0)
     sd = raw.std(axis=0)
@@ -227,7 +208,14 @@ def prepare(data: Dataset, spec: ModelSpec, standardize_media: bool = False) -> 
         standardize_media=standardize_media,
     )
     return Prepared(
-        data=data, design=design, problem=problem, scale_y=scale_y, mu=mu, sd=sd, yearly=yearly
+        data=data,
+        spec=spec,
+        design=design,
+        problem=problem,
+        scale_y=scale_y,
+        mu=mu,
+        sd=sd,
+        yearly=yearly,
     )
 
 
@@ -270,7 +258,6 @@ def refit(prep: Prepared, cand: Candidates) -> tuple[np.ndarray, np.ndarray, np.
 
 def build_result(
     prep: Prepared,
-    spec: ModelSpec,
     cand: Candidates,
     coef: np.ndarray,
     K: np.ndarray,
@@ -303,7 +290,7 @@ def build_result(
     extra: dict[str, Any] = {"synergy": synergy} if synergy else {}
     return FitResult(
         engine="ridge",
-        spec=spec.to_dict(),
+        spec=prep.spec.to_dict(),
         data=data,
         design=prep.design,
         intercept=intercept,
@@ -346,14 +333,16 @@ def fit_ridge(
     search = run_search(
         prep.problem,
         space,
-        candidates=options.candidates,
-        batch=options.batch,
-        seed=options.seed,
-        optimizer=options.optimizer,  # type: ignore[arg-type]
-        rule=options.selection,
-        rssd_weight=options.rssd_weight,
-        clusters=options.clusters,
-        progress=progress,
+        SearchOptions(
+            candidates=options.candidates,
+            batch=options.batch,
+            seed=options.seed,
+            optimizer=options.optimizer,
+            rule=options.selection,
+            rssd_weight=options.rssd_weight,
+            clusters=options.clusters,
+        ),
+        progress,
     )
     cand = search.candidates.take([search.chosen])
     coef, X, K = refit(prep, cand)
@@ -362,16 +351,15 @@ def fit_ridge(
     rng = np.random.default_rng([options.seed, 1])
     revenue = prep.data.kpi_type.value == "revenue"
     bounds, roi_draws = _bootstrap_roi(
-        X, prep.problem, coef, float(cand.lam[0]), prep.scale_y, options, rng, _weights(prep, X)
+        prep, X, coef, float(cand.lam[0]), options, rng, _weights(prep, X)
     )
     intervals = dict(zip(prep.data.channels, bounds, strict=True))
-    info = _info(prep, search, options)
+    info = search_info(prep, search, options)
     ensemble = model_ensemble(prep, search, options.ensemble, options.ensemble_level)
     if ensemble is not None:
         info["ensemble"] = ensemble
     result = build_result(
         prep,
-        spec,
         cand,
         coef,
         K,
@@ -496,103 +484,11 @@ def response_curves(
     return out
 
 
-def pareto_table(prep: Prepared, search: SearchResult, max_rows: int = 100) -> list[dict[str, Any]]:
-    """Pareto-front models, best in-sample fit first: objectives, cluster, ROI per channel.
-
-    At most ``max_rows`` rows (the recommended model is always listed when it is on
-    the front); ``info["search"]["front_size"]`` gives the full count.
-    """
-    s = search.scores
-    idx = np.flatnonzero(search.front)
-    idx = idx[np.argsort(s.nrmse_train[idx], kind="stable")]
-    keep = list(idx[:max_rows])
-    if search.front[search.chosen] and search.chosen not in keep:
-        keep.append(search.chosen)
-    spend = prep.problem.spend.sum(axis=0)
-    rows = []
-    for i in keep:
-        roi = s.effects[i] * prep.scale_y / np.where(spend > 0, spend, np.nan)
-        rows.append(
-            {
-                "candidate": int(i),
-                "cluster": int(search.clusters[i]),
-                "nrmse_val": float(s.nrmse_val[i]),
-                "nrmse_train": float(s.nrmse_train[i]),
-                "decomp_rssd": float(s.decomp_rssd[i]),
-                "mape_lift": float(s.mape_lift[i]) if search.with_lift else None,
-                "lambda": float(search.candidates.lam[i]),
-                "roi": {
-                    ch: (float(r) if np.isfinite(r) else None)
-                    for ch, r in zip(prep.data.channels, roi, strict=True)
-                },
-                "recommended": bool(i == search.chosen),
-            }
-        )
-    return rows
-
-
-def _cluster_summary(prep: Prepared, search: SearchResult) -> dict[str, Any]:
-    """Per cluster of the front: size and mean ROI per channel."""
-    spend = prep.problem.spend.sum(axis=0)
-    out: dict[str, Any] = {}
-    for label in np.unique(search.clusters[search.front]):
-        members = np.flatnonzero(search.front & (search.clusters == label))
-        roi = search.scores.effects[members].mean(axis=0) * prep.scale_y
-        roi = roi / np.where(spend > 0, spend, np.nan)
-        out[str(int(label))] = {
-            "size": int(members.size),
-            "mean_roi": {
-                ch: (float(r) if np.isfinite(r) else None)
-                for ch, r in zip(prep.data.channels, roi, strict=True)
-            },
-        }
-    return out
-
-
-def _info(prep: Prepared, search: SearchResult, options: RidgeOptions) -> dict[str, Any]:
-    s = search.scores
-    i = search.chosen
-    cut = int(prep.problem.cuts(search.candidates.val_share[i : i + 1])[0])
-    table = pareto_table(prep, search)
-    clusters = _cluster_summary(prep, search)
-    return {
-        "lambda": float(search.candidates.lam[i]),
-        "holdout_nrmse": float(s.nrmse_val[i]),
-        "val_share": float(search.candidates.val_share[i]),
-        "validation_start": str(prep.data.dates[cut]) if cut < prep.data.n_periods else None,
-        "objectives": {
-            "nrmse_val": float(s.nrmse_val[i]),
-            "nrmse_train": float(s.nrmse_train[i]),
-            "decomp_rssd": float(s.decomp_rssd[i]),
-            "mape_lift": float(s.mape_lift[i]) if search.with_lift else None,
-        },
-        "selection": {
-            "rule": search.rule,
-            "reason": search.reason,
-            "candidate": int(i),
-            "on_pareto_front": bool(search.front[i]),
-            "cluster": int(search.clusters[i]) if search.front[i] else None,
-        },
-        "search": {
-            "optimizer": options.optimizer,
-            "candidates": len(search.u),
-            "batch": options.batch,
-            "seed": options.seed,
-            "val_share_bounds": list(options.val_share),
-            "front_size": int(search.front.sum()),
-        },
-        "clusters": clusters,
-        "pareto": table,
-        "yearly_harmonics": prep.yearly,
-    }
-
-
 def _bootstrap_roi(
+    prep: Prepared,
     X: np.ndarray,
-    problem: SearchProblem,
     coef: np.ndarray,
     lam: float,
-    scale_y: float,
     options: RidgeOptions,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
@@ -604,6 +500,7 @@ def _bootstrap_roi(
     """
     from mediamix.models.search import split_synergy
 
+    problem, scale_y = prep.problem, prep.scale_y
     y = problem.y
     T = len(y)
     C = problem.spend.shape[1]

@@ -44,9 +44,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from mediamix.errors import InputError, Problem
+from mediamix.optimization.allocate import allocate
 from mediamix.optimization.constraints import Constraints, SpendLimits, resolve_constraints
 from mediamix.optimization.response import ResponseModel, SeparableResponseModel, is_separable
-from mediamix.optimization.solver import allocate
 
 __all__ = [
     "ReachCurve",
@@ -345,7 +345,8 @@ class _LogReach:
         return self.channel_gradient(spend)
 
 
-def reach_pareto_front(
+# Keyword-only current spend, budget fractions, weights and grid, each with a default.
+def reach_pareto_front(  # noqa: PLR0913
     revenue: ResponseModel,
     reach: ReachResponse,
     budget: float,
