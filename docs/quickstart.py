@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import mediamix
 from mediamix.reporting import plots
 
 pd.set_option("display.float_format", "{:,.2f}".format)
@@ -40,17 +41,15 @@ work = Path(tempfile.mkdtemp(prefix="mediamix-quickstart-"))
 # %% [markdown]
 # ## 1. Data with known truth
 #
-# `write_synth` writes two years of weekly data for three paid channels (spend per
+# `mediamix.synth` writes two years of weekly data for three paid channels (spend per
 # channel, a revenue KPI, a price control, trend, seasonality and events), the
 # spec that describes the columns, and `truth.json`: the contribution and ROI each
 # channel really had. Real data comes in through the same spec (see
 # `docs/formats.md`).
 
 # %%
-from mediamix.data.synthetic import SynthConfig
-from mediamix.service.synth import write_synth
-
-spec_path, synthetic = write_synth(work / "data", SynthConfig(seed=1, weeks=104, channels=3))
+synthetic = mediamix.synth(work / "data", seed=1, weeks=104, channels=3)
+spec_path = work / "data" / "spec.yaml"
 print(spec_path.read_text())
 synthetic.frame.head()
 
@@ -59,14 +58,11 @@ synthetic.frame.head()
 #
 # The ridge engine searches adstock and saturation parameters per channel and keeps
 # the model that fits best without implausible decompositions. `fit` validates the
-# data first (every problem names its file, row and column), then writes
-# `summary.json`, `decomposition.csv` and the model folder.
+# data first (every problem names its file, row and column) and returns the fitted
+# model; `mediamix fit` on the command line also writes it to a folder.
 
 # %%
-from mediamix.service.fit import fit
-
-outcome = fit(spec_path, work / "fit", seed=0)
-result = outcome.result
+result = mediamix.fit(spec_path, engine="ridge", seed=0)
 summary = result.summary()
 pd.DataFrame(summary["metrics"], index=["fit"])
 
@@ -123,11 +119,8 @@ plots.plot_response_curves(result)
 # decided and why. `to_dict()` is the `plan.json` document.
 
 # %%
-from mediamix.models.response import FittedResponse
-from mediamix.service.optimize import optimize
-
 budget = sum(channel["spend"] for channel in summary["channels"].values())
-plan = optimize(response_model=FittedResponse(result), budget=budget)
+plan = mediamix.optimize(result, budget=budget)
 document = plan.to_dict()
 print(document["status"], "-", " ".join(document.get("notes", [])))
 pd.DataFrame(document["channels"]).T
@@ -148,8 +141,6 @@ plots.plot_response_curves(result, plan=plan)
 # Markov and Shapley methods.
 
 # %%
-from mediamix.service.attribute import attribute
-
 rng = np.random.default_rng(7)
 rows = []
 for _ in range(400):
@@ -160,7 +151,7 @@ paths = pd.DataFrame(rows, columns=["path", "total_conversions", "total_null"])
 paths = paths.groupby("path", as_index=False).sum()
 paths.to_csv(work / "paths.csv", index=False)
 
-attribute(work / "paths.csv", method="all")[
+mediamix.attribute(work / "paths.csv", method="all")[
     ["channel", "last_touch_conversions", "markov_conversions", "shapley_conversions"]
 ]
 

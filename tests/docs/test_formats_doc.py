@@ -71,7 +71,7 @@ def test_every_plan_field_is_documented(tmp_path: Path) -> None:
         )
     )
     assert read_curves(curves).channels == ("tv", "search")
-    plan = optimize(curves=curves, budget=100.0, frontier=True).to_dict()
+    plan = optimize({"budget": 100.0, "frontier": True}, curves=curves).to_dict()
     text = _section("`plan.json`")
     for key in plan:
         assert f"`{key}`" in text, f"plan.json field {key} is not in docs/formats.md"
