@@ -164,7 +164,7 @@ def fit_cmd(
     out: Annotated[
         Path, typer.Option(help="Output folder: summary.json, decomposition.csv, model/.")
     ],
-    engine: Annotated[str, typer.Option(help="ridge|bayes")] = "ridge",
+    engine: Annotated[str, typer.Option(help="ridge|bayes|r-glmnet")] = "ridge",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     method: Annotated[
         str | None, typer.Option(help="bayes: nuts (default), svi or map (fast looks).")

@@ -20,7 +20,7 @@ __all__ = ["ENGINES", "FitOutcome", "fit", "fit_loaded", "load_model"]
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("ridge", "bayes")
+ENGINES = ("ridge", "bayes", "r-glmnet")
 Progress = Callable[[float, str], None]
 
 
@@ -73,6 +73,10 @@ def fit_loaded(
                 raise InputError.single(f"--{key} must be positive", column=f"--{key}")
         options = BayesOptions(seed=seed, **sampler)
         return fit_bayes(loaded.dataset, loaded.spec, options, progress)
+    if engine == "r-glmnet":
+        from mediamix.service.rlang import fit_r_glmnet_loaded
+
+        return fit_r_glmnet_loaded(loaded, seed=seed, progress=progress)
     raise InputError.single(
         f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}", column="--engine"
     )
