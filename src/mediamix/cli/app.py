@@ -338,6 +338,7 @@ def _register_commands() -> None:
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
     from mediamix.cli.reach import reach_fit_cmd
+    from mediamix.cli.rlang import check_app
     from mediamix.cli.transform import transform_cmd
 
     app.command("optimize")(optimize_cmd)
@@ -346,6 +347,7 @@ def _register_commands() -> None:
     app.command("transform")(transform_cmd)
     app.add_typer(pipeline_app, name="pipeline")
     app.command("reach-fit")(reach_fit_cmd)
+    app.add_typer(check_app, name="check")
 
 
 _register_commands()
