@@ -1,4 +1,4 @@
-"""R commands: ``check r-glmnet``.
+"""R commands: ``check r-glmnet``, ``import robyn``, ``export robyn``.
 
 Registered on the main app in :mod:`mediamix.cli.app`. R is looked for only when a
 command needs it; without it the command exits 2 saying what to install.
@@ -15,11 +15,13 @@ from rich.table import Table
 
 from mediamix.cli.progress import working
 
-__all__ = ["check_app"]
+__all__ = ["check_app", "export_app", "import_app"]
 
 _out = Console(soft_wrap=True, highlight=False)
 
 check_app = typer.Typer(help="Cross-check a fitted model.", no_args_is_help=True)
+import_app = typer.Typer(help="Import a model made by another tool.", no_args_is_help=True)
+export_app = typer.Typer(help="Export a model for another tool.", no_args_is_help=True)
 
 
 @check_app.command("r-glmnet")
@@ -57,3 +59,48 @@ def check_r_glmnet_cmd(
     )
     if out is not None:
         _out.print(f"wrote {out}", markup=False)
+
+
+@import_app.command("robyn")
+def import_robyn_cmd(
+    model_json: Annotated[Path, typer.Argument(help="Robyn JSON export (robyn_write).")],
+    data: Annotated[Path, typer.Option(help="The model's input table (Robyn's dt_input).")],
+    out: Annotated[
+        Path, typer.Option(help="Output folder: summary.json, decomposition.csv, model/.")
+    ],
+) -> None:
+    """Read a Robyn model into a mediamix model that reproduces its decomposition."""
+    from mediamix.service.rlang import import_robyn
+
+    result, _ = import_robyn(model_json, data, out)
+    robyn = result.info["robyn"]
+    table = Table(title=f"Robyn model {robyn['select_model']} ({robyn['version']})")
+    for column in ("variable", "Robyn decompAgg", "mediamix contribution", "difference"):
+        table.add_column(column, justify="right")
+    contributions = dict(zip(result.channel_names, result.contributions(), strict=True))
+    for name, value in contributions.items():
+        theirs = robyn["decompAgg"].get(name)
+        diff = f"{value / theirs - 1:.2e}" if theirs else "-"
+        table.add_row(name, f"{theirs:,.2f}" if theirs else "-", f"{value:,.2f}", diff)
+    _out.print(table)
+    _out.print(
+        f"wrote {out / 'summary.json'}, {out / 'decomposition.csv'}, {out / 'model'}",
+        markup=False,
+    )
+
+
+@export_app.command("robyn")
+def export_robyn_cmd(
+    model: Annotated[Path, typer.Argument(help="Fit output folder (or its model/ folder).")],
+    out: Annotated[Path, typer.Option(help="Folder for RobynModel-<id>.json and dt_input.csv.")],
+) -> None:
+    """Write a model as a Robyn JSON export with the input table it refers to."""
+    from mediamix.service.rlang import export_robyn
+
+    written = export_robyn(model, out)
+    _out.print(f"wrote {written.json} and {written.data}", markup=False)
+    _out.print(
+        "robyn_recreate() refits glmnet with Robyn's standardize=TRUE; "
+        "`mediamix check r-glmnet` shows how far that convention moves a ridge model",
+        markup=False,
+    )

@@ -1,4 +1,4 @@
-"""Use cases of the R integration: the glmnet engine and its check.
+"""Use cases of the R integration: the glmnet engine and check, Robyn import and export.
 
 Each writes its outputs atomically: on any error nothing is left behind.
 """
@@ -8,21 +8,27 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mediamix.data.validation import ValidationRules, validate_table
 from mediamix.errors import InputError
 from mediamix.io.artifacts import save_artifact
 from mediamix.io.atomic import atomic_dir, atomic_write_json
+from mediamix.io.table import ReadLimits, read_table
 from mediamix.models.result import FitResult
 from mediamix.service.data import LoadedData
 from mediamix.service.fit import load_model
 
 __all__ = [
+    "RobynExport",
     "check_r_glmnet",
+    "export_robyn",
     "fit_r_glmnet_loaded",
+    "import_robyn",
     "write_model",
 ]
 
@@ -81,3 +87,91 @@ def check_r_glmnet(
     if out is not None:
         atomic_write_json(out, report)
     return report
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError.single(f"file not found: {path}", file=str(path))
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError.single(f"not valid JSON: {exc}", file=str(path)) from None
+    if not isinstance(doc, dict):
+        raise InputError.single("a Robyn export is a JSON object", file=str(path))
+    return doc
+
+
+def import_robyn(
+    json_path: str | Path,
+    data: str | Path,
+    out: str | Path,
+    *,
+    limits: ReadLimits | None = None,
+) -> tuple[FitResult, dict[str, Any]]:
+    """Read a Robyn JSON export and its input table into a model folder.
+
+    The result reproduces Robyn's decomposition: ``info.robyn.decompAgg`` keeps
+    Robyn's own figures beside the recomputed ones in the summary.
+    """
+    from mediamix.rlang.robyn import parse_robyn, robyn_spec, robyn_to_result
+
+    json_path = Path(json_path)
+    model = parse_robyn(_read_json(json_path), str(json_path))
+    table = read_table(data, limits)
+    missing = [p for p in model.prophet if p not in table.frame.columns]
+    if missing:
+        raise InputError.single(
+            f"Prophet components {missing} are not columns of the data: Robyn's JSON does not "
+            "hold Prophet's series; add them from Robyn's InputCollect$dt_mod",
+            file=str(data),
+            column=missing[0],
+        )
+    spec = robyn_spec(model, str(Path(data).resolve()))
+    report = validate_table(
+        table.frame, spec, source=table.source, rules=ValidationRules(min_periods=2)
+    )
+    if not report.ok or report.dataset is None:
+        raise InputError(report.problems)
+    result = robyn_to_result(model, report.dataset, spec)
+    summary = write_model(result, out, [str(w) for w in report.warnings])
+    return result, summary
+
+
+@dataclass(frozen=True)
+class RobynExport:
+    """What ``export robyn`` wrote."""
+
+    json: Path
+    data: Path
+    select_model: str
+
+
+def export_robyn(model: str | Path, out: str | Path) -> RobynExport:
+    """Write a model as ``RobynModel-<id>.json`` plus ``dt_input.csv`` into ``out``.
+
+    ``lambda`` is written on glmnet's scale for the raw KPI when the model records
+    its ridge penalty. Robyn's ``robyn_recreate`` refits glmnet with its defaults
+    (``standardize = TRUE``), so its coefficients can differ from the exported ones by
+    that convention; ``mediamix check r-glmnet`` reports the size of that difference.
+    """
+    from mediamix.rlang.robyn import result_to_robyn
+
+    result = load_model(model)
+    lam = result.info.get("lambda")
+    lam_glmnet = None
+    if lam is not None:
+        kpi = np.asarray(result.data.kpi[0], float)
+        lam_glmnet = float(lam) * float(np.std(kpi))
+    elif "robyn" in result.info:
+        lam_glmnet = result.info["robyn"].get("hyper_values", {}).get("lambda")
+    doc, table = result_to_robyn(result, lam_glmnet)
+    select = str(doc["ExportedModel"]["select_model"][0])
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        (tmp / f"RobynModel-{select}.json").write_text(
+            json.dumps(doc, indent=2, allow_nan=False) + "\n"
+        )
+        table.to_csv(tmp / "dt_input.csv", index=False)
+    return RobynExport(
+        json=out / f"RobynModel-{select}.json", data=out / "dt_input.csv", select_model=select
+    )
