@@ -338,7 +338,7 @@ def _register_commands() -> None:
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
     from mediamix.cli.reach import reach_fit_cmd
-    from mediamix.cli.rlang import check_app, export_app, import_app
+    from mediamix.cli.rlang import check_app, export_app, import_app, r_script_cmd
     from mediamix.cli.transform import transform_cmd
 
     app.command("optimize")(optimize_cmd)
@@ -350,6 +350,7 @@ def _register_commands() -> None:
     app.add_typer(check_app, name="check")
     app.add_typer(import_app, name="import")
     app.add_typer(export_app, name="export")
+    app.command("r-script")(r_script_cmd)
 
 
 _register_commands()

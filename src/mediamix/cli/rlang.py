@@ -1,4 +1,4 @@
-"""R commands: ``check r-glmnet``, ``import robyn``, ``export robyn``.
+"""R commands: ``check r-glmnet``, ``import robyn``, ``export robyn``, ``r-script``.
 
 Registered on the main app in :mod:`mediamix.cli.app`. R is looked for only when a
 command needs it; without it the command exits 2 saying what to install.
@@ -15,7 +15,7 @@ from rich.table import Table
 
 from mediamix.cli.progress import working
 
-__all__ = ["check_app", "export_app", "import_app"]
+__all__ = ["check_app", "export_app", "import_app", "r_script_cmd"]
 
 _out = Console(soft_wrap=True, highlight=False)
 
@@ -102,5 +102,41 @@ def export_robyn_cmd(
     _out.print(
         "robyn_recreate() refits glmnet with Robyn's standardize=TRUE; "
         "`mediamix check r-glmnet` shows how far that convention moves a ridge model",
+        markup=False,
+    )
+
+
+def r_script_cmd(
+    script: Annotated[Path, typer.Argument(help="R script (layout: docs/r-scripts.md).")],
+    spec: Annotated[Path, typer.Argument(help="Model spec (YAML) naming the data.")],
+    out: Annotated[
+        Path, typer.Option(help="Output folder: summary.json, decomposition.csv, model/.")
+    ],
+    timeout: Annotated[
+        float, typer.Option(min=0.001, help="Seconds before the script is stopped.")
+    ] = 600.0,
+) -> None:
+    """Run an R script as a model (Rscript in a subprocess) and store its result."""
+    from mediamix.service.rlang import run_r_script_model
+    from mediamix.settings import load_settings
+
+    settings = load_settings()
+    with working(f"R script {script.name}"):
+        result, summary = run_r_script_model(script, spec, out, timeout=timeout, home=settings.home)
+    table = Table(title=f"R script model {script.name} ({summary['start']} to {summary['end']})")
+    for column in ("channel", "spend", "contribution", "roi", "mroi"):
+        table.add_column(column, justify="right")
+    for name, c in summary["channels"].items():
+        table.add_row(
+            name,
+            f"{c['spend']:,.0f}",
+            f"{c['contribution']:,.0f}",
+            "-" if c["roi"] is None else f"{c['roi']:.3f}",
+            "-" if c["mroi"] is None else f"{c['mroi']:.3f}",
+        )
+    _out.print(table)
+    _out.print(
+        f"ran in {result.info['r_script']['seconds']:.1f} s; wrote {out / 'summary.json'}, "
+        f"{out / 'decomposition.csv'}, {out / 'model'}",
         markup=False,
     )

@@ -1,4 +1,4 @@
-"""Use cases of the R integration: the glmnet engine and check, Robyn import and export.
+"""Use cases of the R integration: glmnet engine and check, Robyn import/export, R scripts.
 
 Each writes its outputs atomically: on any error nothing is left behind.
 """
@@ -29,6 +29,7 @@ __all__ = [
     "export_robyn",
     "fit_r_glmnet_loaded",
     "import_robyn",
+    "run_r_script_model",
     "write_model",
 ]
 
@@ -175,3 +176,25 @@ def export_robyn(model: str | Path, out: str | Path) -> RobynExport:
     return RobynExport(
         json=out / f"RobynModel-{select}.json", data=out / "dt_input.csv", select_model=select
     )
+
+
+def run_r_script_model(
+    script: str | Path,
+    spec: str | Path,
+    out: str | Path,
+    *,
+    timeout: float = 600.0,
+    limits: ReadLimits | None = None,
+    home: str | Path | None = None,
+) -> tuple[FitResult, dict[str, Any]]:
+    """Run an R script model on a spec's data and write it as a model folder.
+
+    See :mod:`mediamix.rlang.script` for the input and output layout.
+    """
+    from mediamix.rlang.script import run_r_script
+    from mediamix.service.data import load_dataset
+
+    loaded = load_dataset(spec, limits=limits, home=home)
+    result = run_r_script(script, loaded.dataset, loaded.spec, timeout=timeout)
+    summary = write_model(result, out, [str(w) for w in loaded.warnings])
+    return result, summary
