@@ -61,3 +61,14 @@ def test_cli_without_r_still_runs_other_commands(no_r):
     out = no_r("from mediamix.cli.app import main; main(['--help'])")
     assert out.returncode == 0, out.stderr
     assert "fit" in out.stdout
+
+
+@pytest.mark.parametrize("name", ["bridge", "glmnet", "robyn"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"mediamix.rlang.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -129,6 +129,22 @@ def parse_robyn(doc: Mapping[str, Any], source: str) -> RobynModel:
     ------
     InputError
         Every convention that does not map, each naming its JSON key.
+
+    Examples
+    --------
+    >>> doc = {"InputCollect": {"paid_media_spends": ["tv_S"], "organic_vars": ["news"],
+    ...                         "adstock": ["geometric"], "version": ["Robyn 3.12.1"]},
+    ...        "ExportedModel": {"summary": [{"variable": "tv_S", "coef": 1.0}],
+    ...                          "hyper_values": {"tv_S_alphas": [1], "tv_S_gammas": [0.5],
+    ...                                           "tv_S_thetas": [0.3]}}}
+    >>> parse_robyn(doc, "model.json")
+    Traceback (most recent call last):
+    ...
+    mediamix.errors.InputError: model.json, column 'InputCollect.organic_vars': organic_vars ['news'] are not supported: Robyn adstocks and saturates organic variables
+    >>> del doc["InputCollect"]["organic_vars"]
+    >>> model = parse_robyn(doc, "model.json")
+    >>> model.spends, model.hyper["tv_S_thetas"], model.legacy_hill
+    (('tv_S',), 0.3, False)
     """
     problems: list[Problem] = []
 
