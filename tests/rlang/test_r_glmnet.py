@@ -147,22 +147,12 @@ def test_cli_fit_r_glmnet_and_check(run_cli, tmp_path):
     assert res.code == 0, res.err
 
 
-def test_cli_without_r_exits_2_and_writes_nothing(no_r, tmp_path):
-    spec = REPO / "examples" / "robyn-simulated-weekly" / "spec.yaml"
-    out = tmp_path / "fit"
-    proc = no_r(
-        "import sys; from mediamix.cli.app import main; main(sys.argv[1:])",
-        "fit",
-        str(spec),
-        "--out",
-        str(out),
-        "--engine",
-        "r-glmnet",
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert "apt-get install r-base-core r-cran-glmnet" in proc.stderr
-    assert "--engine r-glmnet needs R" in proc.stderr
-    assert not out.exists()
+def test_cli_without_r_exits_2_and_writes_nothing(without_r):
+    run = without_r["fit_r_glmnet"]
+    assert run["code"] == 2, run["err"]
+    assert "--engine r-glmnet needs R" in run["err"]
+    assert "apt-get install r-base-core r-cran-glmnet" in run["err"]
+    assert "fit" not in without_r["written"]
 
 
 def test_check_refuses_a_model_without_lambda(robyn_simulated):

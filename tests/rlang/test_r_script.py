@@ -147,16 +147,8 @@ def load_channels(spec: Path) -> list[str]:
     return list(read_spec(spec).channels)
 
 
-def test_without_rscript(no_r, spec, tmp_path):
-    out = tmp_path / "model"
-    proc = no_r(
-        "import sys; from mediamix.cli.app import main; main(sys.argv[1:])",
-        "r-script",
-        str(EXAMPLE),
-        str(spec),
-        "--out",
-        str(out),
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert "an R script model needs R" in proc.stderr
-    assert not out.exists()
+def test_without_rscript(without_r):
+    run = without_r["r_script"]
+    assert run["code"] == 2, run["err"]
+    assert "an R script model needs R" in run["err"]
+    assert "script" not in without_r["written"]
