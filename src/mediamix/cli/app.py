@@ -163,7 +163,7 @@ def fit_cmd(
     out: Annotated[
         Path, typer.Option(help="Output folder: summary.json, decomposition.csv, model/.")
     ],
-    engine: Annotated[str, typer.Option(help="ridge|bayes")] = "ridge",
+    engine: Annotated[str, typer.Option(help="ridge|bayes|r-glmnet")] = "ridge",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     method: Annotated[
         str | None, typer.Option(help="bayes: nuts (default), svi or map (fast looks).")
@@ -374,6 +374,7 @@ def _register_commands() -> None:
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
     from mediamix.cli.reach import reach_fit_cmd
+    from mediamix.cli.rlang import check_app, export_app, import_app, r_script_cmd
     from mediamix.cli.transform import transform_cmd
 
     app.command("optimize")(optimize_cmd)
@@ -382,6 +383,10 @@ def _register_commands() -> None:
     app.command("transform")(transform_cmd)
     app.add_typer(pipeline_app, name="pipeline")
     app.command("reach-fit")(reach_fit_cmd)
+    app.add_typer(check_app, name="check")
+    app.add_typer(import_app, name="import")
+    app.add_typer(export_app, name="export")
+    app.command("r-script")(r_script_cmd)
 
 
 _register_commands()

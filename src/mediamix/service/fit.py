@@ -54,6 +54,10 @@ def fit_loaded(
         settings = req.ridge.model_dump(exclude_none=True) if req.ridge else {}
         options = RidgeOptions(seed=req.seed, **settings)
         return fit_ridge(loaded.dataset, loaded.spec, options, progress)
+    if req.engine == Engine.R_GLMNET:
+        from mediamix.service.rlang import fit_r_glmnet_loaded
+
+        return fit_r_glmnet_loaded(loaded, seed=req.seed, progress=progress)
     from mediamix.models.bayes.fit import BayesOptions, fit_bayes
 
     sampler = req.sampler or SamplerOptions()

@@ -55,6 +55,7 @@ class Engine(StrEnum):
 
     RIDGE = "ridge"
     BAYES = "bayes"
+    R_GLMNET = "r-glmnet"
 
 
 class SamplerMethod(StrEnum):
@@ -176,7 +177,7 @@ class FitRequest(_Request):
     @classmethod
     def _settings_match(cls, value: Engine, info: ValidationInfo) -> Engine:
         sampler = info.data.get("sampler")
-        if value == Engine.RIDGE and sampler is not None and sampler.chosen():
+        if value != Engine.BAYES and sampler is not None and sampler.chosen():
             raise ValueError(
                 f"sampler options ({', '.join(sampler.chosen())}) apply to engine bayes only"
             )
