@@ -257,7 +257,7 @@ def decompose_cmd(
     if data is None:
         frame = result.decomposition()
     else:
-        loaded = load_dataset(data, limits=_limits(), home=_settings().home)
+        loaded = load_dataset(data, limits=_limits(), home=_settings().home, for_fit=False)
         missing = [c for c in result.channel_names if c not in loaded.dataset.channels]
         if missing:
             raise InputError.single(f"new data lacks channels {missing}", file=str(data))

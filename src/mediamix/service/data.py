@@ -66,17 +66,19 @@ def validate_spec(
     engine: str = "ridge",
     limits: ReadLimits | None = None,
     home: str | Path | None = None,
+    for_fit: bool = True,
 ) -> tuple[ModelSpec, ValidationReport]:
     """Validate a spec and its data; every problem is in the report.
 
     Data problems are reported, not raised; spec and file problems raise
-    :class:`InputError`.
+    :class:`InputError`. ``for_fit=False`` validates periods that a fitted model
+    only evaluates (new periods to decompose): they need no minimum count, since
+    nothing is estimated from them.
     """
     spec = read_spec(spec_path)
     table = read_source(spec, limits=limits, home=home)
-    report = validate_table(
-        table.frame, spec, source=table.source, rules=engine_rules(spec, engine)
-    )
+    rules = engine_rules(spec, engine) if for_fit else ValidationRules(min_periods=1)
+    report = validate_table(table.frame, spec, source=table.source, rules=rules)
     return spec, report
 
 
@@ -86,9 +88,15 @@ def load_dataset(
     engine: str = "ridge",
     limits: ReadLimits | None = None,
     home: str | Path | None = None,
+    for_fit: bool = True,
 ) -> LoadedData:
-    """Validated data for a spec, or :class:`InputError` with every problem."""
-    spec, report = validate_spec(spec_path, engine=engine, limits=limits, home=home)
+    """Validated data for a spec, or :class:`InputError` with every problem.
+
+    ``for_fit=False``: data a fitted model only evaluates (see :func:`validate_spec`).
+    """
+    spec, report = validate_spec(
+        spec_path, engine=engine, limits=limits, home=home, for_fit=for_fit
+    )
     if not report.ok or report.dataset is None:
         raise InputError(report.problems)
     return LoadedData(spec=spec, dataset=report.dataset, warnings=report.warnings)
