@@ -41,14 +41,15 @@ work = Path(tempfile.mkdtemp(prefix="mediamix-quickstart-"))
 # %% [markdown]
 # ## 1. Data with known truth
 #
-# `mediamix.synth` writes two years of weekly data for three paid channels (spend per
-# channel, a revenue KPI, a price control, trend, seasonality and events), the
-# spec that describes the columns, and `truth.json`: the contribution and ROI each
-# channel really had. Real data comes in through the same spec (see
+# `mediamix.synth` makes two years of weekly data for three paid channels (spend
+# per channel, a revenue KPI, a price control, trend, seasonality and events), with
+# `out=` also writes it as `synth.csv` beside a `spec.yaml` that describes the
+# columns, and keeps the truth: the contribution and ROI each channel really had.
+# Real data comes in the same way, through a spec file or a DataFrame (see
 # `docs/formats.md`).
 
 # %%
-synthetic = mediamix.synth(work / "data", seed=1, weeks=104, channels=3)
+synthetic = mediamix.synth(out=work / "data", seed=1, weeks=104, channels=3)
 spec_path = work / "data" / "spec.yaml"
 print(spec_path.read_text())
 synthetic.frame.head()
@@ -58,11 +59,12 @@ synthetic.frame.head()
 #
 # The ridge engine searches adstock and saturation parameters per channel and keeps
 # the model that fits best without implausible decompositions. `fit` validates the
-# data first (every problem names its file, row and column) and returns the fitted
-# model; `mediamix fit` on the command line also writes it to a folder.
+# data first (every problem names its file, row and column). It takes a spec file,
+# as here, or a DataFrame with the roles named:
+# `mediamix.fit(frame, date="date", kpi="revenue", channels={"tv": "tv_spend"})`.
 
 # %%
-result = mediamix.fit(spec_path, engine="ridge", seed=0)
+result = mediamix.fit(spec_path, seed=0)
 summary = result.summary()
 pd.DataFrame(summary["metrics"], index=["fit"])
 
@@ -84,7 +86,11 @@ table
 # ## 4. Decomposition
 #
 # The KPI per week split into baseline and channel contributions; the lower panel
-# shows where the fitted KPI misses the actual one.
+# shows where the fitted KPI misses the actual one. `decompose()` is the table
+# behind it (`decomposition.csv`): the components of each row sum to `fitted`.
+
+# %%
+result.decompose().head()
 
 # %%
 plots.plot_decomposition(result)
@@ -106,9 +112,14 @@ plots.plot_roi(result)
 #
 # Each channel's expected response to its total spend over the window, with the
 # current spend marked. Where a curve flattens, more money buys little.
+# `response_curves()` is the tidy table behind the chart.
 
 # %%
-plots.plot_response_curves(result)
+curves = result.response_curves()
+curves.head()
+
+# %%
+plots.plot_response_curves(curves, current=result)
 
 # %% [markdown]
 # ## 7. A better split of the same budget
@@ -116,7 +127,8 @@ plots.plot_response_curves(result)
 # The optimizer maximizes expected revenue for the current total budget. It then
 # checks the plan against the current mix across the model's uncertainty and
 # recommends only a move that beats it in 90% of the draws; `notes` say what it
-# decided and why. `to_dict()` is the `plan.json` document.
+# decided and why. `to_dict()` is the `plan.json` document. Constraints (bounds,
+# ratios, groups) go in `constraints=`, as a dict or a YAML file.
 
 # %%
 budget = sum(channel["spend"] for channel in summary["channels"].values())
@@ -129,7 +141,7 @@ pd.DataFrame(document["channels"]).T
 plots.plot_budget_shift(plan, current=result)
 
 # %%
-plots.plot_response_curves(result, plan=plan)
+plots.plot_response_curves(curves, current=result, plan=plan)
 
 # %% [markdown]
 # ## 8. Attribution from customer journeys

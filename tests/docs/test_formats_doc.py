@@ -55,8 +55,8 @@ def test_every_constraints_key_is_documented() -> None:
 
 
 def test_every_plan_field_is_documented(tmp_path: Path) -> None:
+    import mediamix
     from mediamix.optimization.response import read_curves
-    from mediamix.service.optimize import optimize
 
     curves = tmp_path / "curves.json"
     hill = {"type": "hill", "half_saturation": 50.0, "slope": 1.2}
@@ -71,7 +71,7 @@ def test_every_plan_field_is_documented(tmp_path: Path) -> None:
         )
     )
     assert read_curves(curves).channels == ("tv", "search")
-    plan = optimize({"budget": 100.0, "frontier": True}, curves=curves).to_dict()
+    plan = mediamix.optimize(curves, budget=100.0, frontier=True).to_dict()
     text = _section("`plan.json`")
     for key in plan:
         assert f"`{key}`" in text, f"plan.json field {key} is not in docs/formats.md"

@@ -27,12 +27,12 @@ def plan_doc(fitted: Any) -> dict[str, Any]:
     Planned on the recommended model alone (no ensemble, no draws): the charts only
     need a plan's numbers, and the ensemble's risk check would cost a minute here.
     """
+    import mediamix
     from mediamix.models.response import FittedResponse
-    from mediamix.service.optimize import optimize
 
     budget = sum(c["spend"] for c in fitted.summary["channels"].values())
     model = FittedResponse.from_parts(fitted.result.channels, fitted.result.data.spend[0])
-    plan = optimize(response_model=model, budget=budget, frontier=True)
+    plan = mediamix.optimize(model, budget=budget, frontier=True)
     return plan.to_dict()
 
 

@@ -11,7 +11,6 @@ import pytest
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 
-from mediamix.models.ridge import response_curves
 from mediamix.reporting import plots
 
 
@@ -96,15 +95,16 @@ def test_conversions_kpi_shows_cpa_and_missing_values_have_no_bar() -> None:
 
 
 def test_response_curves_of_a_fit_mark_current_spend_at_its_contribution(fitted: Any) -> None:
-    curves = response_curves(fitted.result)
+    curves = fitted.result.response_curves()
     channels = fitted.summary["channels"]
     fig = plots.plot_response_curves(fitted.result)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in visible] == list(channels)
     for ax, name in zip(visible, channels, strict=True):
         line, current = ax.lines[:2]
-        np.testing.assert_allclose(line.get_xdata(), curves[name]["spend"])
-        np.testing.assert_allclose(line.get_ydata(), curves[name]["response"])
+        rows = curves[curves["channel"] == name]
+        np.testing.assert_allclose(line.get_xdata(), rows["spend"])
+        np.testing.assert_allclose(line.get_ydata(), rows["response"])
         # at today's spend the curve's response is the channel's fitted contribution
         np.testing.assert_allclose(current.get_xdata(), [channels[name]["spend"]])
         np.testing.assert_allclose(current.get_ydata(), [channels[name]["contribution"]], rtol=1e-9)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediamix.models.ridge import response_curves
 from mediamix.reporting import plots
 from mediamix.reporting.html import _svg, model_report_html
 
@@ -31,7 +30,7 @@ def test_report_charts_are_the_plot_helpers_charts(fitted: Any, plan_doc: Any) -
 
 def test_response_curves_section_when_curves_are_given(fitted: Any, plan_doc: Any) -> None:
     table = fitted.result.decomposition()
-    curves = response_curves(fitted.result)
+    curves = fitted.result.response_curves()
     text = model_report_html(fitted.summary, table, plan_doc, curves=curves)
     assert "<h2>Response curves</h2>" in text
     expected = plots.plot_response_curves(curves, current=fitted.summary, plan=plan_doc)

@@ -149,11 +149,6 @@ def _curves_frame(curves: Any) -> pd.DataFrame:
     method = getattr(curves, "response_curves", None)
     if callable(method):
         curves = method()
-    elif hasattr(curves, "channels") and hasattr(curves, "data"):
-        # a fit result from before results drew their own curves
-        from mediamix.models.ridge import response_curves
-
-        curves = response_curves(curves)
     if isinstance(curves, pd.DataFrame):
         frame = curves
     elif isinstance(curves, Mapping):
