@@ -180,6 +180,9 @@ def fit_cmd(
             "pooled toward national) instead of summing geos to national; slower.",
         ),
     ] = False,
+    no_track: Annotated[
+        bool, typer.Option("--no-track", help="Do not track this fit in MLflow.")
+    ] = False,
 ) -> None:
     """Fit a model and write summary.json, decomposition.csv and model/."""
     from mediamix.service.fit import fit
@@ -201,6 +204,7 @@ def fit_cmd(
                 "geo_hierarchy": True if geo_model else None,
                 "compile_cache": _settings().compile_cache_dir() if engine == "bayes" else None,
             },
+            tracking=_settings().tracking_config(enabled=False if no_track else None),
         )
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)
@@ -211,6 +215,11 @@ def fit_cmd(
     out_console.print(
         f"wrote {out / 'summary.json'}, {out / 'decomposition.csv'}, {out / 'model'}", markup=False
     )
+    tracked = outcome.summary.get("tracking")
+    if tracked:
+        out_console.print(
+            f"tracked as MLflow run {tracked['run_id']} at {tracked['tracking_uri']}", markup=False
+        )
 
 
 def _print_summary(summary: dict[str, object]) -> None:

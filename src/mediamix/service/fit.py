@@ -15,6 +15,8 @@ from mediamix.io.atomic import atomic_dir
 from mediamix.io.table import ReadLimits
 from mediamix.models.result import FitResult
 from mediamix.service.data import LoadedData, load_dataset
+from mediamix.tracking.config import TrackingConfig
+from mediamix.tracking.runs import fit_run
 
 __all__ = ["ENGINES", "FitOutcome", "fit", "fit_loaded", "load_model"]
 
@@ -88,11 +90,13 @@ def fit(
     progress: Progress | None = None,
     home: str | Path | None = None,
     sampler: Mapping[str, Any] | None = None,
+    tracking: TrackingConfig | None = None,
 ) -> FitOutcome:
     """Validate, fit and write ``summary.json``, ``decomposition.csv`` and ``model/``.
 
     Nothing is written unless the whole fit succeeds; the output folder is filled
-    atomically.
+    atomically. With ``tracking`` (enabled), the fit is an MLflow run and
+    ``summary.json`` carries its ``tracking`` reference.
     """
     if engine not in ENGINES:
         raise InputError.single(
@@ -101,15 +105,28 @@ def fit(
     loaded = load_dataset(spec_path, engine=engine, limits=limits, home=home)
     for warning in loaded.warnings:
         log.warning("%s", warning)
-    result = fit_loaded(loaded, engine=engine, seed=seed, progress=progress, sampler=sampler)
-    summary = result.summary()
-    summary["warnings"] = [str(w) for w in loaded.warnings]
-    out = Path(out)
-    meta, arrays = result.to_artifact()
-    with atomic_dir(out) as tmp:
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
-        result.decomposition().to_csv(tmp / "decomposition.csv", index=False)
-        save_artifact(tmp / "model", meta, arrays)
+    # tracking: one MLflow run per fit (a no-op when `tracking` is None or off); it
+    # ends FINISHED only if this block completes, and its files are logged before
+    # the output folder is moved in place
+    with fit_run(
+        tracking,
+        data=loaded.dataset,
+        spec=loaded.spec.to_dict(),
+        engine=engine,
+        seed=seed,
+        source=str(spec_path),
+    ) as run:
+        result = fit_loaded(loaded, engine=engine, seed=seed, progress=progress, sampler=sampler)
+        summary = result.summary()
+        summary["warnings"] = [str(w) for w in loaded.warnings]
+        summary.update(run.summary_fields())
+        out = Path(out)
+        meta, arrays = result.to_artifact()
+        with atomic_dir(out) as tmp:
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+            result.decomposition().to_csv(tmp / "decomposition.csv", index=False)
+            save_artifact(tmp / "model", meta, arrays)
+            run.log_outputs(tmp, summary, Path(spec_path))
     return FitOutcome(
         out=out, summary=summary, result=result, warnings=tuple(str(w) for w in loaded.warnings)
     )
