@@ -49,6 +49,13 @@ def _limits() -> ReadLimits:
     return ReadLimits(max_rows=s.max_rows, max_columns=s.max_columns, max_bytes=s.max_bytes)
 
 
+def _model_folder(model: Path | str) -> Path:
+    """A folder for ``--model``: itself, or a verified copy of a ``models:/`` reference."""
+    from mediamix.service.registry import resolve_model
+
+    return resolve_model(str(model), _settings().tracking_config())
+
+
 def _print_problems(problems: Sequence[Problem], *, title: str) -> None:
     if not problems:
         return
@@ -253,7 +260,9 @@ def _print_summary(summary: dict[str, object]) -> None:
 
 @app.command("decompose")
 def decompose_cmd(
-    model: Annotated[Path, typer.Argument(help="Fit output folder (or its model/ folder).")],
+    model: Annotated[
+        Path, typer.Argument(help="Fit output folder (or its model/ folder) or models:/ reference.")
+    ],
     out: Annotated[Path, typer.Option(help="CSV to write.")],
     data: Annotated[
         Path | None,
@@ -267,7 +276,7 @@ def decompose_cmd(
     from mediamix.service.data import load_dataset
     from mediamix.service.fit import load_model
 
-    result = load_model(model)
+    result = load_model(_model_folder(model))
     if data is None:
         frame = result.decomposition()
     else:
@@ -355,6 +364,9 @@ def _register_commands() -> None:
     app.command("transform")(transform_cmd)
     app.add_typer(pipeline_app, name="pipeline")
     app.command("reach-fit")(reach_fit_cmd)
+    from mediamix.cli.models import models_app
+
+    app.add_typer(models_app, name="models")
 
 
 _register_commands()

@@ -176,6 +176,7 @@ def serve(commands: TextIO, answers: TextIO) -> int:
 def main() -> int:
     """Entry point of ``python -m mediamix.tracking.worker``."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     # answers go to the original stdout; anything a library prints goes to stderr
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
