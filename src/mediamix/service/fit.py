@@ -17,6 +17,7 @@ from mediamix.models.result import FitResult
 from mediamix.service.data import LoadedData, load_dataset
 from mediamix.tracking.config import TrackingConfig
 from mediamix.tracking.runs import fit_run
+from mediamix.tracking.runs import prepare as prepare_tracking
 
 __all__ = ["ENGINES", "FitOutcome", "fit", "fit_loaded", "load_model"]
 
@@ -102,6 +103,7 @@ def fit(
         raise InputError.single(
             f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}", column="--engine"
         )
+    prepared = prepare_tracking(tracking)  # MLflow loads in a child while data is read
     loaded = load_dataset(spec_path, engine=engine, limits=limits, home=home)
     for warning in loaded.warnings:
         log.warning("%s", warning)
@@ -115,6 +117,7 @@ def fit(
         engine=engine,
         seed=seed,
         source=str(spec_path),
+        prepared=prepared,
     ) as run:
         result = fit_loaded(loaded, engine=engine, seed=seed, progress=progress, sampler=sampler)
         summary = result.summary()

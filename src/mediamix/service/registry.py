@@ -131,11 +131,7 @@ def promote_model(
     except InputError:
         champion_info, champion_ref = None, None
     rule = PromotionRule() if roi_tolerance is None else PromotionRule(roi_tolerance=roi_tolerance)
-    new_data = None
-    if holdout is not None:
-        from mediamix.service.data import load_dataset
-
-        new_data = load_dataset(holdout, home=home).dataset
+    new_data = _new_weeks(holdout, home) if holdout is not None else None
     candidate = _load(registry.fetch(candidate_ref))
     champion = _load(registry.fetch(champion_ref)) if champion_ref is not None else None
     if champion_info is not None and int(champion_info["version"]) == version:
@@ -164,6 +160,20 @@ def promote_model(
         log.warning("promotion of %s/%s overridden by %s", name, version, record["decided_by"])
     registry.set_alias(name, version, alias, record)
     return record
+
+
+def _new_weeks(spec_path: str | Path, home: str | Path | None) -> Any:
+    """Validated data of weeks to score models on; no minimum length (nothing is fitted)."""
+    from mediamix.data.validation import ValidationRules, validate_table
+    from mediamix.io.spec import read_spec
+    from mediamix.service.data import read_source
+
+    spec = read_spec(spec_path)
+    table = read_source(spec, home=home)
+    report = validate_table(table.frame, spec, source=table.source, rules=ValidationRules())
+    if not report.ok or report.dataset is None:
+        raise InputError(report.problems)
+    return report.dataset
 
 
 def _holdout_tag(info: dict[str, Any] | None) -> float | None:

@@ -31,7 +31,7 @@ from mediamix.errors import MediamixError
 from mediamix.tracking.config import TrackingConfig
 from mediamix.tracking.fingerprint import data_fingerprint, spec_hash
 
-__all__ = ["FitRun", "TrackingError", "fit_metrics", "fit_params", "fit_run"]
+__all__ = ["FitRun", "TrackingError", "fit_metrics", "fit_params", "fit_run", "prepare"]
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,12 @@ class TrackingError(MediamixError):
 class FitRun:
     """A fit's MLflow run; a no-op when tracking is off (``config`` is ``None``)."""
 
-    def __init__(self, config: TrackingConfig | None, start: Mapping[str, Any]) -> None:
+    def __init__(self, config: TrackingConfig | None) -> None:
         self.config = config
         self._proc: subprocess.Popen[str] | None = None
         self._stderr: IO[bytes] | None = None
         self._ref: dict[str, str] | None = None
+        self._started = False
         if config is None or not config.enabled:
             return
         if config.embedded:
@@ -55,13 +56,18 @@ class FitRun:
         # closed in close(), after the child has exited
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "mediamix.tracking.worker"],
+            [sys.executable, "-m", "mediamix.tracking.worker", config.uri],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
         )
-        self._send({"op": "start", **start})
+
+    def start(self, start: Mapping[str, Any]) -> None:
+        """Create the run (the child answers when the store is ready)."""
+        if self._proc is not None and not self._started:
+            self._send({"op": "start", **start})
+            self._started = True
 
     @property
     def enabled(self) -> bool:
@@ -100,7 +106,7 @@ class FitRun:
 
     def reference(self) -> dict[str, str] | None:
         """``{"run_id", "tracking_uri"}`` once the run exists (waits for it); ``None`` if off."""
-        if self._proc is None:
+        if self._proc is None or not self._started:
             return None
         if self._ref is None:
             answer = self._answer()
@@ -210,6 +216,15 @@ def fit_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def prepare(config: TrackingConfig | None) -> FitRun:
+    """Start the tracking child now, so MLflow loads while the caller reads its data.
+
+    Pass the result to :func:`fit_run` as ``prepared``; a prepared run that is never
+    started ends with its child, creating nothing.
+    """
+    return FitRun(config)
+
+
 @contextmanager
 def fit_run(
     config: TrackingConfig | None,
@@ -220,10 +235,12 @@ def fit_run(
     seed: int,
     source: str | None = None,
     parent_run_id: str | None = None,
+    prepared: FitRun | None = None,
 ) -> Iterator[FitRun]:
     """A tracked fit: the run starts now and ends FINISHED only if the block completes.
 
-    ``config`` ``None`` (or disabled) yields a run that logs nothing.
+    ``config`` ``None`` (or disabled) yields a run that logs nothing. ``prepared``
+    is the result of :func:`prepare` for the same ``config``.
     """
     start = {
         "uri": config.uri if config else None,
@@ -241,7 +258,8 @@ def fit_run(
         },
         "params": {"seed": seed, "spec_hash": spec_hash(spec)},
     }
-    run = FitRun(config, start)
+    run = prepared if prepared is not None else FitRun(config)
+    run.start(start)
     try:
         yield run
     except BaseException as exc:

@@ -6,6 +6,9 @@ a small machine. Started when the fit starts, the child does that work while the
 parent fits, and the parent only waits for the final logging. A thread would not
 help: imports hold the GIL and slow the fit down as much.
 
+The tracking URI may be given as the first argument: the store is then opened
+before the first command arrives, while the parent still reads its data.
+
 Protocol: one JSON object per line on stdin, one JSON answer per line on stdout.
 
 ``{"op": "start", "uri", "artifact_root", "experiment", "run_name", "tags", "params"}``
@@ -56,18 +59,20 @@ def git_commit(path: Path) -> str | None:
 
 
 class _Session:
-    def __init__(self) -> None:
+    def __init__(self, warm: tuple[str, Any] | None = None) -> None:
+        self.warm = warm
         self.client: Any = None
         self.run_id: str | None = None
         self.ended = False
 
     def start(self, cmd: dict[str, Any]) -> dict[str, Any]:
-        from mlflow.tracking import MlflowClient
-
         import mediamix
 
         uri = cmd["uri"]
-        self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        if self.warm is not None and self.warm[0] == uri:
+            self.client = self.warm[1]
+        else:
+            self.client = open_store(uri)
         experiment_id = ensure_experiment(self.client, cmd["experiment"], cmd.get("artifact_root"))
         tags = dict(cmd.get("tags") or {})
         commit = git_commit(Path(mediamix.__file__).parent)
@@ -122,6 +127,15 @@ class _Session:
         self.ended = True
 
 
+def open_store(uri: str) -> Any:
+    """An MLflow client on ``uri`` whose store is open (schema checked, tables created)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.get_experiment_by_name("Default")
+    return client
+
+
 def ensure_experiment(client: Any, name: str, artifact_root: str | None) -> str:
     """The id of experiment ``name``, created if missing (safe when racing others)."""
     from mlflow.exceptions import MlflowException
@@ -139,9 +153,12 @@ def ensure_experiment(client: Any, name: str, artifact_root: str | None) -> str:
         return str(found.experiment_id)
 
 
-def serve(commands: TextIO, answers: TextIO) -> int:
-    """Answer protocol commands until ``end`` or end of input."""
-    session = _Session()
+def serve(commands: TextIO, answers: TextIO, warm: tuple[str, Any] | None = None) -> int:
+    """Answer protocol commands until ``end`` or end of input.
+
+    ``warm`` is a store opened before the first command arrived: ``(uri, client)``.
+    """
+    session = _Session(warm)
     for line in commands:
         if not line.strip():
             continue
@@ -173,15 +190,26 @@ def serve(commands: TextIO, answers: TextIO) -> int:
     return 0
 
 
-def main() -> int:
+def main() -> None:
     """Entry point of ``python -m mediamix.tracking.worker``."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     # answers go to the original stdout; anything a library prints goes to stderr
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
-    return serve(sys.stdin, answers)
+    warm = None
+    if len(sys.argv) > 1:
+        # opened while the parent still reads and validates its data
+        try:
+            warm = (sys.argv[1], open_store(sys.argv[1]))
+        except Exception:  # reported when the run is started, with the same call
+            log.debug("could not open the store early", exc_info=True)
+    code = serve(sys.stdin, answers, warm)
+    sys.stderr.flush()
+    # everything is stored and answered: skip the interpreter's teardown of MLflow's
+    # modules, which costs seconds of CPU the fit would wait for
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
