@@ -364,9 +364,10 @@ def _register_commands() -> None:
     app.command("transform")(transform_cmd)
     app.add_typer(pipeline_app, name="pipeline")
     app.command("reach-fit")(reach_fit_cmd)
-    from mediamix.cli.models import models_app
+    from mediamix.cli.models import drift_app, models_app
 
     app.add_typer(models_app, name="models")
+    app.add_typer(drift_app, name="drift")
 
 
 _register_commands()

@@ -13,7 +13,7 @@ from rich.table import Table
 from mediamix.settings import load_settings
 from mediamix.tracking.config import TrackingConfig
 
-__all__ = ["models_app", "tracking_config"]
+__all__ = ["drift_app", "models_app", "tracking_config"]
 
 models_app = typer.Typer(
     help="Model registry on MLflow: register fits, champion/challenger aliases, compare.",
@@ -209,3 +209,40 @@ def compare_cmd(
     from mediamix.cli.app import out_console
 
     out_console.print(table)
+
+
+drift_app = typer.Typer(
+    help="Data and model drift of new weeks against a model.", no_args_is_help=True
+)
+
+
+@drift_app.command("check")
+def drift_check_cmd(
+    model: Annotated[str, typer.Option("--model", help="Model folder or models:/ reference.")],
+    data: Annotated[Path, typer.Option("--data", help="Spec of the new weeks.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for drift.json and drift.html.")],
+    thresholds: Annotated[
+        Path | None,
+        typer.Option(help="Thresholds YAML (psi, ks_pvalue, bins, error_ratio, columns)."),
+    ] = None,
+) -> None:
+    """Write a drift report; exit 3 when retraining is due."""
+    from mediamix.service.drift import drift_check
+
+    settings = load_settings()
+    outcome = drift_check(
+        model,
+        data,
+        out,
+        thresholds=thresholds,
+        config=settings.tracking_config(),
+        home=settings.home,
+    )
+    report = outcome.report
+    _print(f"wrote {outcome.json_path} and {outcome.html_path}")
+    if report.retrain:
+        for reason in report.reasons:
+            _print(f"drift: {reason}")
+        _print("retraining is due")
+        raise typer.Exit(3)
+    _print("no drift beyond the thresholds")

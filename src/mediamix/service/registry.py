@@ -21,6 +21,8 @@ from mediamix.tracking.config import TrackingConfig
 __all__ = [
     "compare_models",
     "list_models",
+    "load_new_weeks",
+    "load_result",
     "promote_model",
     "register_model",
     "resolve_model",
@@ -61,7 +63,8 @@ def list_models(config: TrackingConfig) -> list[dict[str, Any]]:
     return list(_registry(config).list_models())
 
 
-def _load(folder: Path) -> FitResult:
+def load_result(folder: Path) -> FitResult:
+    """A fitted model from a verified folder (fit output or its ``model/``)."""
     target = folder / "model" if (folder / "model" / "manifest.json").is_file() else folder
     meta, arrays = load_artifact(target)
     return FitResult.from_artifact(meta, arrays)
@@ -131,9 +134,9 @@ def promote_model(
     except InputError:
         champion_info, champion_ref = None, None
     rule = PromotionRule() if roi_tolerance is None else PromotionRule(roi_tolerance=roi_tolerance)
-    new_data = _new_weeks(holdout, home) if holdout is not None else None
-    candidate = _load(registry.fetch(candidate_ref))
-    champion = _load(registry.fetch(champion_ref)) if champion_ref is not None else None
+    new_data = load_new_weeks(holdout, home) if holdout is not None else None
+    candidate = load_result(registry.fetch(candidate_ref))
+    champion = load_result(registry.fetch(champion_ref)) if champion_ref is not None else None
     if champion_info is not None and int(champion_info["version"]) == version:
         champion = None  # re-promoting the champion to itself: nothing to compare
     decision = decide(
@@ -162,7 +165,7 @@ def promote_model(
     return record
 
 
-def _new_weeks(spec_path: str | Path, home: str | Path | None) -> Any:
+def load_new_weeks(spec_path: str | Path, home: str | Path | None) -> Any:
     """Validated data of weeks to score models on; no minimum length (nothing is fitted)."""
     from mediamix.data.validation import ValidationRules, validate_table
     from mediamix.io.spec import read_spec
@@ -191,7 +194,7 @@ def compare_models(a: str | Path, b: str | Path, config: TrackingConfig | None) 
     import numpy as np
 
     folders = [resolve_model(a, config), resolve_model(b, config)]
-    models = [_load(f) for f in folders]
+    models = [load_result(f) for f in folders]
     summaries = [m.summary() for m in models]
     channels = sorted(set(models[0].channel_names) | set(models[1].channel_names))
     by_channel: dict[str, Any] = {}
