@@ -30,7 +30,7 @@ from mediamix import __version__
 from mediamix.errors import InputError, MediamixError
 from mediamix.io.artifacts import load_artifact
 from mediamix.tracking.config import TrackingConfig
-from mediamix.tracking.worker import ensure_experiment
+from mediamix.tracking.worker import ensure_experiment, open_store
 
 __all__ = [
     "ALIASES",
@@ -139,11 +139,7 @@ class Registry:
             # MLflow draws progress bars and prints run URLs; library code never prints
             os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
             os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-            from mlflow.tracking import MlflowClient
-
-            if self.config.embedded:
-                Path(self.config.home, "mlflow").mkdir(parents=True, exist_ok=True)
-            self._client = MlflowClient(tracking_uri=self.config.uri, registry_uri=self.config.uri)
+            self._client = open_store(self.config.uri)
         return self._client
 
     # ---- register ----------------------------------------------------------

@@ -25,15 +25,18 @@ complete when its fit did not finish.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["git_commit", "main"]
+__all__ = ["ensure_experiment", "git_commit", "main", "open_store", "store_lock"]
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +130,34 @@ class _Session:
         self.ended = True
 
 
+@contextmanager
+def store_lock(uri: str) -> Iterator[None]:
+    """Serialize opening a SQLite store across processes.
+
+    MLflow creates and migrates a SQLite store's schema on first open; two
+    processes doing it at once fail half-way. Other URIs need no lock.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(uri[len("sqlite:///") :])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def open_store(uri: str) -> Any:
     """An MLflow client on ``uri`` whose store is open (schema checked, tables created)."""
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.get_experiment_by_name("Default")
+    with store_lock(uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.get_experiment_by_name("Default")
+        client.search_registered_models(max_results=1)  # opens (migrates) the registry store too
     return client
 
 
