@@ -201,3 +201,28 @@ def test_log_register_alias_load_and_refuse_tampering(store, synth_spec, tmp_pat
     assert missing.code == 2
     assert "not in the registry" in missing.err
     shutil.rmtree(store.cache_dir)
+
+
+def test_compare_shows_metrics_roi_contributions_and_plans(run_cli, tracked_fit, tmp_path):
+    done = run_cli(
+        [
+            "models",
+            "compare",
+            tracked_fit.out,
+            tracked_fit.out / "model",
+            "--budget",
+            "40000",
+            "--json",
+        ]
+    )
+    assert done.code == 0, done.err
+    compared = json.loads(done.out)
+    summary = tracked_fit.summary
+    assert compared["a"]["metrics"] == summary["metrics"]
+    for name, row in compared["channels"].items():
+        assert row["a"]["roi"] == pytest.approx(summary["channels"][name]["roi"])
+        assert row["contribution_difference"] == pytest.approx(0.0)
+        assert row["shared_periods"] == summary["n_periods"]
+    for plan in compared["plans"].values():
+        assert sum(c["spend"] for c in plan["channels"].values()) == pytest.approx(40000, rel=1e-6)
+    assert compared["plans"]["a"] == compared["plans"]["b"]

@@ -168,11 +168,14 @@ def compare_cmd(
     a: Annotated[str, typer.Argument(help="Model A: folder or models:/ reference.")],
     b: Annotated[str, typer.Argument(help="Model B: folder or models:/ reference.")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    budget: Annotated[
+        float | None, typer.Option(help="Also show the plan each model recommends for it.")
+    ] = None,
 ) -> None:
-    """Two models side by side: metrics, ROI and mROI with intervals, contributions."""
+    """Two models side by side: metrics, ROI and mROI with intervals, contributions, plans."""
     from mediamix.service.registry import compare_models
 
-    compared = compare_models(a, b, tracking_config())
+    compared = compare_models(a, b, tracking_config(), budget=budget)
     if as_json:
         _print(json.dumps(compared, indent=2, default=str))
         return
@@ -209,6 +212,12 @@ def compare_cmd(
     from mediamix.cli.app import out_console
 
     out_console.print(table)
+    for label, plan in (compared.get("plans") or {}).items():
+        spend = ", ".join(f"{n} {c['spend']:,.0f}" for n, c in plan["channels"].items())
+        _print(
+            f"plan of {label.upper()} for {plan['budget']:,.0f}: {spend}; "
+            f"response {plan['total_response']:,.0f}"
+        )
 
 
 drift_app = typer.Typer(

@@ -184,12 +184,15 @@ def _holdout_tag(info: dict[str, Any] | None) -> float | None:
     return float(value) if value is not None else None
 
 
-def compare_models(a: str | Path, b: str | Path, config: TrackingConfig | None) -> dict[str, Any]:
+def compare_models(
+    a: str | Path, b: str | Path, config: TrackingConfig | None, budget: float | None = None
+) -> dict[str, Any]:
     """Two models side by side: metrics, ROI and mROI with intervals, contribution by channel.
 
     ``a`` and ``b`` are folders or registry references. Contributions are compared
     over the periods both windows share, per channel, as totals and as the largest
-    single-period difference.
+    single-period difference. With ``budget``, each model's recommended plan for that
+    budget (revenue objective, no constraints, over its own window's length) is added.
     """
     import numpy as np
 
@@ -224,7 +227,16 @@ def compare_models(a: str | Path, b: str | Path, config: TrackingConfig | None) 
             row["contribution_difference"] = float(parts[1].sum() - parts[0].sum())
             row["max_period_difference"] = float(np.max(np.abs(parts[1] - parts[0])))
         by_channel[name] = row
+    plans = None
+    if budget is not None:
+        from mediamix.service.optimize import model_response, optimize
+
+        plans = {
+            label: optimize(response_model=model_response(folder), budget=budget).to_dict()
+            for label, folder in zip(("a", "b"), folders, strict=True)
+        }
     return {
+        "plans": plans,
         "a": {
             "model": str(a),
             "engine": summaries[0]["engine"],
