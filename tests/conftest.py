@@ -38,6 +38,16 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[[Sequence[str]], Cli
     return run
 
 
+@pytest.fixture(autouse=True)
+def _no_tracking_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fits in tests are not tracked unless a test turns tracking on itself.
+
+    Tracking is on by default for users (``MEDIAMIX_TRACKING``); here it would
+    write MLflow runs under the real ``MEDIAMIX_HOME`` for every CLI fit.
+    """
+    monkeypatch.setenv("MEDIAMIX_TRACKING", "false")
+
+
 @pytest.fixture
 def shared_datasets() -> Path:
     """The third-party datasets bundled in ``datasets/`` (each with SOURCE.md and LICENSE)."""

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mediamix.tracking.config import TrackingConfig
+
 __all__ = ["Settings", "load_settings"]
 
 
@@ -29,6 +31,11 @@ class Settings(BaseSettings):
     compile_cache : bool
         Keep the Bayesian engine's compiled samplers under ``home/cache/jax`` so that
         later fits skip compilation (``MEDIAMIX_COMPILE_CACHE``, default true).
+    tracking : bool
+        Track every fit as an MLflow run (``MEDIAMIX_TRACKING``, default true).
+    tracking_uri : str or None
+        MLflow tracking and registry URI (``MEDIAMIX_TRACKING_URI``); default: SQLite
+        under ``home/mlflow``, nothing to start.
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
@@ -39,10 +46,20 @@ class Settings(BaseSettings):
     max_bytes: int = 1_000_000_000
     log_level: str = "WARNING"
     compile_cache: bool = True
+    tracking: bool = True
+    tracking_uri: str | None = None
 
     def compile_cache_dir(self) -> str | None:
         """Where the Bayesian engine keeps compiled samplers; ``None`` when turned off."""
         return str(self.home / "cache" / "jax") if self.compile_cache else None
+
+    def tracking_config(self, *, enabled: bool | None = None) -> TrackingConfig:
+        """Where fits are tracked and models registered; ``enabled`` overrides ``tracking``."""
+        return TrackingConfig(
+            home=self.home,
+            tracking_uri=self.tracking_uri or None,
+            enabled=self.tracking if enabled is None else enabled,
+        )
 
 
 def load_settings() -> Settings:

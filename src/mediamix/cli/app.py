@@ -50,6 +50,13 @@ def _limits() -> ReadLimits:
     return ReadLimits(max_rows=s.max_rows, max_columns=s.max_columns, max_bytes=s.max_bytes)
 
 
+def _model_folder(model: Path | str) -> Path:
+    """A folder for ``--model``: itself, or a verified copy of a ``models:/`` reference."""
+    from mediamix.service.registry import resolve_model
+
+    return resolve_model(str(model), _settings().tracking_config())
+
+
 def _print_problems(problems: Sequence[Problem], *, title: str) -> None:
     if not problems:
         return
@@ -179,6 +186,9 @@ def fit_cmd(
             "pooled toward national) instead of summing geos to national; slower.",
         ),
     ] = False,
+    no_track: Annotated[
+        bool, typer.Option("--no-track", help="Do not track this fit in MLflow.")
+    ] = False,
 ) -> None:
     """Fit a model and write summary.json, decomposition.csv and model/."""
     from mediamix.service.fit import fit
@@ -196,7 +206,15 @@ def fit_cmd(
         cache = _settings().compile_cache_dir() if engine == "bayes" else None
         request["sampler"] = chosen | ({"compile_cache": cache} if cache else {})
     with progress_bar(f"fit ({engine})") as update:
-        outcome = fit(spec, out, request, limits=_limits(), progress=update, home=_settings().home)
+        outcome = fit(
+            spec,
+            out,
+            request,
+            limits=_limits(),
+            progress=update,
+            home=_settings().home,
+            tracking=_settings().tracking_config(enabled=False if no_track else None),
+        )
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)
     _print_summary(outcome.summary)
@@ -206,6 +224,11 @@ def fit_cmd(
     out_console.print(
         f"wrote {out / 'summary.json'}, {out / 'decomposition.csv'}, {out / 'model'}", markup=False
     )
+    tracked = outcome.summary.get("tracking")
+    if tracked:
+        out_console.print(
+            f"tracked as MLflow run {tracked['run_id']} at {tracked['tracking_uri']}", markup=False
+        )
 
 
 def _print_summary(summary: dict[str, object]) -> None:
@@ -239,7 +262,9 @@ def _print_summary(summary: dict[str, object]) -> None:
 
 @app.command("decompose")
 def decompose_cmd(
-    model: Annotated[Path, typer.Argument(help="Fit output folder (or its model/ folder).")],
+    model: Annotated[
+        Path, typer.Argument(help="Fit output folder (or its model/ folder) or models:/ reference.")
+    ],
     out: Annotated[Path, typer.Option(help="CSV to write.")],
     data: Annotated[
         Path | None,
@@ -253,7 +278,7 @@ def decompose_cmd(
     from mediamix.service.data import load_dataset
     from mediamix.service.fit import load_model
 
-    result = load_model(model)
+    result = load_model(_model_folder(model))
     if data is None:
         frame = result.decomposition()
     else:
@@ -387,6 +412,10 @@ def _register_commands() -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(export_app, name="export")
     app.command("r-script")(r_script_cmd)
+    from mediamix.cli.models import drift_app, models_app
+
+    app.add_typer(models_app, name="models")
+    app.add_typer(drift_app, name="drift")
 
 
 _register_commands()

@@ -17,6 +17,13 @@ from mediamix.optimization.solver import Objective, Plan
 from mediamix.service.optimize import optimize, optimize_request
 
 
+def _model_folder(model: Path) -> Path:
+    from mediamix.service.registry import resolve_model
+    from mediamix.settings import load_settings
+
+    return resolve_model(str(model), load_settings().tracking_config())
+
+
 def _fmt(v: float | None, digits: int = 2) -> str:
     return "-" if v is None else f"{v:,.{digits}f}"
 
@@ -68,7 +75,9 @@ def scenario_table(scenarios: Mapping[str, Any]) -> Table:
 
 
 def optimize_cmd(
-    model: Path | None = typer.Option(None, "--model", help="Fitted model folder."),
+    model: Path | None = typer.Option(
+        None, "--model", help="Fitted model folder, models:/NAME/VERSION or models:/NAME@ALIAS."
+    ),
     curves: Path | None = typer.Option(None, "--curves", help="CURVES.json response curves."),
     budget: float = typer.Option(..., "--budget", help="Budget (largest budget for targets)."),
     objective: Objective = typer.Option(Objective.REVENUE, "--objective"),
@@ -107,6 +116,8 @@ def optimize_cmd(
     ),
 ) -> None:
     """Allocate a budget across channels to meet an objective."""
+    if model is not None:  # a folder, or a verified copy of a models:/ reference
+        model = _model_folder(model)
     if weekly:
         _weekly(model, curves, budget, objective, constraints, out, periods)
         return

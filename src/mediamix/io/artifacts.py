@@ -24,6 +24,7 @@ import numpy as np
 
 from mediamix import __version__
 from mediamix.errors import InputError
+from mediamix.io.artifact_checks import check_json_text, check_model_contents, check_model_folder
 from mediamix.io.atomic import atomic_dir
 
 __all__ = ["ARTIFACT_SCHEMA_VERSION", "load_artifact", "save_artifact", "sha256_file"]
@@ -79,7 +80,7 @@ def load_artifact(folder: str | Path) -> tuple[dict[str, Any], dict[str, np.ndar
     if not manifest_path.is_file():
         raise InputError.single("not a mediamix model folder (no manifest.json)", file=str(folder))
     try:
-        manifest = json.loads(manifest_path.read_text())
+        manifest = json.loads(check_json_text(manifest_path.read_bytes(), manifest_path))
     except json.JSONDecodeError as exc:
         raise InputError.single(
             f"manifest.json is not valid JSON: {exc}", file=str(manifest_path)
@@ -90,6 +91,7 @@ def load_artifact(folder: str | Path) -> tuple[dict[str, Any], dict[str, np.ndar
             f"(this mediamix reads version {ARTIFACT_SCHEMA_VERSION})",
             file=str(manifest_path),
         )
+    check_model_folder(folder, manifest.get("files"))
     for name, expected in manifest.get("files", {}).items():
         path = folder / name
         if not path.is_file():
@@ -98,6 +100,7 @@ def load_artifact(folder: str | Path) -> tuple[dict[str, Any], dict[str, np.ndar
             raise InputError.single(
                 f"checksum mismatch for {name}: the file changed after it was saved", file=str(path)
             )
+    check_model_contents(folder)
     meta = json.loads((folder / "model.json").read_text())
     with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}

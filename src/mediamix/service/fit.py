@@ -16,8 +16,19 @@ from mediamix.io.table import ReadLimits
 from mediamix.models.result import FitResult
 from mediamix.service.data import LoadedData, load_dataset
 from mediamix.service.requests import Engine, FitRequest, SamplerOptions, parse_request
+from mediamix.tracking.config import TrackingConfig
+from mediamix.tracking.runs import fit_run
+from mediamix.tracking.runs import prepare as prepare_tracking
 
-__all__ = ["ENGINES", "FitOutcome", "fit", "fit_loaded", "load_model", "write_fit"]
+__all__ = [
+    "ENGINES",
+    "FitOutcome",
+    "fit",
+    "fit_loaded",
+    "load_model",
+    "summary_document",
+    "write_fit",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,21 +86,41 @@ def fit(
     limits: ReadLimits | None = None,
     progress: Progress | None = None,
     home: str | Path | None = None,
+    tracking: TrackingConfig | None = None,
 ) -> FitOutcome:
     """Validate, fit and write ``summary.json``, ``decomposition.csv`` and ``model/``.
 
     Nothing is written unless the whole fit succeeds; the output folder is filled
     atomically. The request is checked before the data are read; ``engine`` and
-    ``seed`` are shortcuts for the request's fields of the same names.
+    ``seed`` are shortcuts for the request's fields of the same names. With
+    ``tracking`` (enabled), the fit is an MLflow run and ``summary.json`` carries its
+    ``tracking`` reference.
     """
     req = _with_shortcuts(request, engine=engine, seed=seed)
+    prepared = prepare_tracking(tracking)  # MLflow loads in a child while data is read
     loaded = load_dataset(spec_path, engine=req.engine.value, limits=limits, home=home)
     for warning in loaded.warnings:
         log.warning("%s", warning)
-    result = fit_loaded(loaded, req, progress=progress)
-    write_fit(result, out, warnings=loaded.warnings)
-    summary = result.summary()
-    summary["warnings"] = [str(w) for w in loaded.warnings]
+    # tracking: one MLflow run per fit (a no-op when `tracking` is None or off); it
+    # ends FINISHED only if this block completes, and its files are logged before
+    # the output folder is moved in place
+    with fit_run(
+        tracking,
+        data=loaded.dataset,
+        spec=loaded.spec.to_dict(),
+        engine=req.engine.value,
+        seed=req.seed,
+        source=str(spec_path),
+        prepared=prepared,
+    ) as run:
+        result = fit_loaded(loaded, req, progress=progress)
+        summary = summary_document(result, loaded.warnings, run.summary_fields())
+        write_fit(
+            result,
+            out,
+            summary=summary,
+            before_publish=lambda tmp: run.log_outputs(tmp, summary, Path(spec_path)),
+        )
     return FitOutcome(
         out=Path(out),
         summary=summary,
@@ -109,19 +140,40 @@ def _with_shortcuts(request: FitRequest | Mapping[str, Any] | None, **fields: An
     return parse_request(FitRequest, base)
 
 
-def write_fit(result: FitResult, out: str | Path, *, warnings: Sequence[object] = ()) -> Path:
-    """Write a fit's ``summary.json``, ``decomposition.csv`` and ``model/`` atomically.
-
-    ``warnings`` (validation warnings of the data) are listed in ``summary.json``.
-    """
+def summary_document(
+    result: FitResult, warnings: Sequence[object] = (), extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The ``summary.json`` document: the result's summary, the data's validation
+    ``warnings`` and ``extra`` top-level fields (the tracking reference)."""
     summary = result.summary()
     summary["warnings"] = [str(w) for w in warnings]
+    summary.update(extra or {})
+    return summary
+
+
+def write_fit(
+    result: FitResult,
+    out: str | Path,
+    *,
+    warnings: Sequence[object] = (),
+    summary: Mapping[str, Any] | None = None,
+    before_publish: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write a fit's ``summary.json``, ``decomposition.csv`` and ``model/`` atomically.
+
+    ``summary`` is the document to write (default: :func:`summary_document` with the
+    data's validation ``warnings``). ``before_publish`` sees the filled temporary
+    folder before it is moved in place (the tracking run logs the files there).
+    """
+    document = dict(summary) if summary is not None else summary_document(result, warnings)
     out = Path(out)
     meta, arrays = result.to_artifact()
     with atomic_dir(out) as tmp:
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+        (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         result.decomposition().to_csv(tmp / "decomposition.csv", index=False)
         save_artifact(tmp / "model", meta, arrays)
+        if before_publish is not None:
+            before_publish(tmp)
     return out
 
 
