@@ -1,6 +1,7 @@
 # mediamix: two commands for a fresh machine (Python 3.11, git, make).
 #   make demo   installs everything into .venv from the lock, then runs the end-to-end demo
-#   make test   installs everything into .venv from the lock, then lint, types, layers and tests
+#   make test   installs everything into .venv from the lock, then lint, types, layers,
+#               security scans and tests
 #
 # requirements.lock pins every package (transitive ones included, with hashes) for
 # Python 3.11 on Linux x86_64; `make lock` refreshes it from pyproject.toml.
@@ -13,7 +14,7 @@ LOCK := requirements.lock
 UV := $(BIN)/uv
 PLATFORM := x86_64-unknown-linux-gnu
 
-.PHONY: install system lock demo test lint typecheck layers pytest bench clean
+.PHONY: install system lock demo test lint typecheck layers security audit pytest bench clean
 
 install: $(STAMP)
 
@@ -48,10 +49,20 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
+# Static security analysis of src/ (ruff S rules) and a secrets scan of the tracked files;
+# any new finding fails. docs/security.md says how to add an exception.
+security: install
+	scripts/security-scan.sh
+
+# Dependency audit of requirements.lock (pip-audit; allow-list in pip-audit-allowlist.txt).
+# Not part of `make test`: it needs the advisory service, which is unreachable offline.
+audit: install
+	scripts/security-scan.sh audit
+
 pytest: install system
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck layers pytest
+test: lint typecheck layers security pytest
 
 bench: install
 	for b in benchmarks/*_bench.py; do $(BIN)/python $$b || exit 1; done

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.warehouse
 
 PAYLOADS = Path(__file__).parent / "payloads"
 TOKEN = "EAAB-local-secret-token"
-APP_SECRET = "app-secret-xyz"
+APP_SECRET = "app-secret-xyz"  # pragma: allowlist secret -- a fake for the local test server
 PAGES = json.loads((PAYLOADS / "meta_insights.json").read_text())["pages"]
 
 Reply = tuple[int, dict[str, str], str]

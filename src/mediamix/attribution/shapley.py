@@ -188,7 +188,7 @@ def shapley(
         n_s = _subset_sums(np.bincount(masks, weight, minlength=size), n)
         phi = shapley_exact_values(_rate(conv_s, n_s), n)
         if has_value:
-            assert journeys.value is not None
+            assert journeys.value is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
             val_s = _subset_sums(np.bincount(masks, journeys.value, minlength=size), n)
             phi_v = shapley_exact_values(_rate(val_s, n_s), n)
         zeros = np.zeros(n)

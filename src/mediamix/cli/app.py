@@ -101,7 +101,7 @@ def validate_cmd(
     if not report.ok:
         raise InputError(report.problems)
     ds = report.dataset
-    assert ds is not None
+    assert ds is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     out_console.print(
         f"{report.source}: OK - {ds.n_periods} {ds.frequency.value} periods "
         f"({ds.dates[0]} to {ds.dates[-1]}), {ds.n_geos} geo(s), {ds.n_channels} channels, "
@@ -239,7 +239,7 @@ def _print_summary(summary: dict[str, object]) -> None:
     for column in ("channel", "spend", "contribution", "share", "roi", "mroi", "cpa", "roi 90%"):
         table.add_column(column, justify="right")
     channels = summary["channels"]
-    assert isinstance(channels, dict)
+    assert isinstance(channels, dict)  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     for name, c in channels.items():
         interval = c.get("roi_interval")
         table.add_row(
@@ -254,7 +254,7 @@ def _print_summary(summary: dict[str, object]) -> None:
         )
     out_console.print(table)
     metrics = summary["metrics"]
-    assert isinstance(metrics, dict)
+    assert isinstance(metrics, dict)  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     out_console.print(
         "fit: " + ", ".join(f"{k} {_num(v)}" for k, v in metrics.items()), markup=False
     )

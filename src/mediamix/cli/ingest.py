@@ -36,7 +36,7 @@ _err = Console(stderr=True, soft_wrap=True, highlight=False)
 def _print_load(load: object) -> None:
     from mediamix.warehouse.store import LoadResult
 
-    assert isinstance(load, LoadResult)
+    assert isinstance(load, LoadResult)  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     verb = "loaded" if load.status == "loaded" else "unchanged (same content as the last load)"
     _out.print(
         f"{load.source}/{load.account} {load.period_start} to {load.period_end}: {verb}; "
@@ -112,7 +112,7 @@ def ingest_synthetic_cmd(
 def _print_source(outcome: object) -> None:
     from mediamix.service.ingest import SourceOutcome
 
-    assert isinstance(outcome, SourceOutcome)
+    assert isinstance(outcome, SourceOutcome)  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     for name, why in outcome.skipped:
         _err.print(f"skipped {name}: {why}", markup=False)
     _out.print(f"served by {outcome.served_by}", markup=False)
@@ -121,7 +121,7 @@ def _print_source(outcome: object) -> None:
 
 def _period(start: str, end: str | None) -> tuple[dt.date, dt.date]:
     first = _date(start, "--start")
-    assert first is not None
+    assert first is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     last = _date(end, "--end") or dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     return first, last
 

@@ -181,7 +181,7 @@ class CachedDatasetSource:
         """Serve from the cache, downloading first when the copy is missing."""
         path = self.folder / self.file
         if not path.exists():
-            assert self.download is not None
+            assert self.download is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
             self.folder.mkdir(parents=True, exist_ok=True)
             try:
                 self.download(self.folder)
@@ -267,7 +267,7 @@ class SyntheticSource:
             return frame[days.between(lo, hi)].reset_index(drop=True)
 
         media = keep(batch.media)
-        assert media is not None
+        assert media is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
         return SourceBatch(
             source=batch.source,
             account=batch.account,

@@ -385,7 +385,7 @@ def optimize_multiperiod(  # noqa: PLR0913
         u, fu, its = _spg(fun, jac, u0, proj, max_iter, tol)
         if best is None or fu < best[1]:
             best = (u, fu, its)
-    assert best is not None
+    assert best is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     x = best[0] * scale_x
     plan = evaluate_multiperiod(model, x, history, budget=B)
     logger.info("multi-period plan %dx%d: %d iterations", H, C, best[2])

@@ -262,7 +262,7 @@ def scenario_block(
             "channels": {k: v.to_dict() for k, v in plan.channels.items()},
         }
         if draws_ok and base is not None and name != baseline:
-            assert isinstance(model, PosteriorResponseModel)
+            assert isinstance(model, PosteriorResponseModel)  # noqa: S101 -- type narrowing of an internal invariant, not input validation
             d = np.asarray(model.response_draws(np.vstack([base.spend, plan.spend])), dtype=float)
             entry["probability_better"] = float(np.mean(d[:, 1] > d[:, 0]))
         out[name] = entry

@@ -181,12 +181,12 @@ def choose_budget(
     grid = _budget_grid(lo, hi)
     vals = np.array([value(float(b))[0] for b in grid])
     if objective is Objective.TARGET_REVENUE:
-        assert target is not None
+        assert target is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
         return _target_revenue(value, grid, vals, target, B, tol)
     if objective is Objective.TARGET_ROI:
-        assert target is not None
+        assert target is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
         return _target_roi(value, grid, vals, target, B, tol)
     if objective is Objective.TARGET_MROI:
-        assert target is not None
+        assert target is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
         return _target_mroi(value, grid, target, B, tol)
     return _best_roi(value, grid, vals, target, B, tol)

@@ -161,7 +161,7 @@ def _source(curves: Path | None, response_model: ResponseModel | None) -> _Sourc
     if curves is not None:
         cmodel: CurvesResponse = read_curves(curves)
         return _Source(cmodel, cmodel.current_spend, cmodel.bounds)
-    assert response_model is not None
+    assert response_model is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     return _Source(response_model, current_spend_of(response_model), None)
 
 
@@ -242,7 +242,7 @@ def _with_risk(source: _Source, plan: Plan, level: float | None, cons: Constrain
     model = source.model
     if level is None or not has_draws(model):
         return plan
-    assert isinstance(model, PosteriorResponseModel)
+    assert isinstance(model, PosteriorResponseModel)  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     cur = _known_current(source)
     if cur is None:
         return dataclasses.replace(

@@ -117,7 +117,7 @@ def export_mmm_input(
             where.append("week_start <= ?")
             args.append(pd.Timestamp(end).date())
         clause = (" where " + " and ".join(where)) if where else ""
-        mart = wh.query(f"select * from mmm_weekly_input{clause}", args)
+        mart = wh.query(f"select * from mmm_weekly_input{clause}", args)  # noqa: S608 -- constant clauses; values are bound parameters
         kinds = wh.query(
             "select factor_name, min(factor_kind) as kind from stg_external_factors "
             "group by factor_name order by factor_name"

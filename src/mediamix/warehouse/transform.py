@@ -426,6 +426,6 @@ def read_mart(home: str | Path, name: str) -> pd.DataFrame:
                 f"table '{name}' is not in the warehouse: run mediamix transform first",
                 file=str(wh.path),
             )
-        frame = wh.query(f'select * from "{name}"')
+        frame = wh.query(f'select * from "{name}"')  # noqa: S608 -- name was checked against the warehouse tables
     keys = [c for c in ("week_start", "date_day", "geo", "channel", "platform") if c in frame]
     return frame.sort_values(keys or list(frame.columns)).reset_index(drop=True)
