@@ -1,8 +1,8 @@
 """The README's CLI tour runs as written from a fresh clone.
 
 The first ``sh`` block under "A tour of the CLI" is run line by line, in a scratch
-folder that holds the repository's ``examples/`` and ``datasets/`` (as a clone's root
-does), with ``MEDIAMIX_HOME`` pointing into the scratch folder. Every command must exit 0.
+folder that holds copies of the repository's ``examples/`` and ``datasets/`` (as a
+clone's root does), with ``MEDIAMIX_HOME`` pointing into the scratch folder. Every command must exit 0.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,8 @@ def test_tour_block_is_found_and_uses_only_repository_files():
 def test_readme_tour_runs_as_written(tmp_path):
     work = tmp_path / "clone"
     work.mkdir()
-    for name in ("examples", "datasets"):
-        (work / name).symlink_to(REPO / name)
+    for name in ("examples", "datasets"):  # copies: specs resolve paths from their real folder
+        shutil.copytree(REPO / name, work / name)
     env = dict(os.environ)
     env["MEDIAMIX_HOME"] = str(tmp_path / "home")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -71,5 +71,5 @@ class MediamixModel(PythonModel):  # type: ignore[misc]
         """Response and per-channel contributions for a spend plan."""
         if self.result is None:
             self.load_context(context)
-        assert self.result is not None
+        assert self.result is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
         return predict_plan(self.result, pd.DataFrame(model_input))

@@ -55,7 +55,7 @@ class FitRun:
             Path(config.home, "mlflow").mkdir(parents=True, exist_ok=True)
         # closed in close(), after the child has exited
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
-        self._proc = subprocess.Popen(
+        self._proc = subprocess.Popen(  # noqa: S603 -- this interpreter running mediamix's own worker module, no shell
             [sys.executable, "-m", "mediamix.tracking.worker", config.uri],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -75,8 +75,8 @@ class FitRun:
         return self._proc is not None
 
     def _send(self, cmd: Mapping[str, Any]) -> None:
-        assert self._proc is not None
-        assert self._proc.stdin is not None
+        assert self._proc is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
+        assert self._proc.stdin is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
         try:
             self._proc.stdin.write(json.dumps(cmd, default=str) + "\n")
             self._proc.stdin.flush()
@@ -84,8 +84,8 @@ class FitRun:
             raise TrackingError(self._failure("the tracking process exited")) from None
 
     def _answer(self) -> dict[str, Any]:
-        assert self._proc is not None
-        assert self._proc.stdout is not None
+        assert self._proc is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
+        assert self._proc.stdout is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
         line = self._proc.stdout.readline()
         if not line:
             raise TrackingError(self._failure("the tracking process exited"))
@@ -156,7 +156,7 @@ class FitRun:
                 proc.stdin.write(json.dumps({"op": "end", "status": status, "error": message}))
                 proc.stdin.write("\n")
                 proc.stdin.flush()
-                assert proc.stdout is not None
+                assert proc.stdout is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
                 # the start answer may still be unread when the fit failed early
                 lines = proc.stdout.read().splitlines()
                 ended = lines and json.loads(lines[-1]).get("ok")
