@@ -322,7 +322,7 @@ def curves_from_dict(data: Mapping[str, Any], *, file: str | None = None) -> Cur
 
 def read_curves(path: Path | str) -> CurvesResponse:
     """Read and validate a ``CURVES.json`` file (see :func:`curves_from_dict`)."""
-    from mediamix.optimization.documents import read_json_object
+    from mediamix.documents import read_json_object
 
     path = Path(path)
     data = read_json_object(path, "curves", "a JSON object with a 'channels' key")
