@@ -331,7 +331,7 @@ def test_cli_fit_engine_bayes_with_sampler_options(run_cli, tmp_path, monkeypatc
         ]
     )
     assert bad.code == 2
-    assert "--method must be nuts, svi or map" in bad.err
+    assert "column '--method': unknown method 'magic'; expected one of nuts, svi, map" in bad.err
 
 
 def test_plans_use_the_posterior_expectation(nuts_fit):
