@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests" / "optimization"))
 from _opt_problems import limits_of, random_problem, reference_optimum  # noqa: E402
 
 from mediamix.optimization.multiperiod import MultiPeriodModel, optimize_multiperiod  # noqa: E402
-from mediamix.optimization.response import HillSaturation, curves_from_dict  # noqa: E402
+from mediamix.optimization.response import HillSaturationSchema, curves_from_dict  # noqa: E402
 from mediamix.optimization.solver import optimize_budget  # noqa: E402
 
 
@@ -59,7 +59,7 @@ def multiperiod_row():
     rng = np.random.default_rng(0)
     C, H = 20, 52
     sats = tuple(
-        HillSaturation(
+        HillSaturationSchema(
             type="hill",
             half_saturation=float(rng.uniform(500, 3000)),
             slope=float(rng.uniform(0.7, 3.0)),

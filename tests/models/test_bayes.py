@@ -316,7 +316,7 @@ def test_cli_fit_engine_bayes_with_sampler_options(run_cli, tmp_path, monkeypatc
     # sampler options are refused for the ridge engine, with exit 2 and nothing written
     bad = run_cli(["fit", data / "spec.yaml", "--out", tmp_path / "r", "--draws", "10"])
     assert bad.code == 2
-    assert "--draws apply to --engine bayes only" in bad.err
+    assert "column '--engine': sampler options (draws) apply to engine bayes only" in bad.err
     assert not (tmp_path / "r").exists()
     bad = run_cli(
         [
@@ -331,7 +331,7 @@ def test_cli_fit_engine_bayes_with_sampler_options(run_cli, tmp_path, monkeypatc
         ]
     )
     assert bad.code == 2
-    assert "--method must be nuts, svi or map" in bad.err
+    assert "column '--method': unknown method 'magic'; expected one of nuts, svi, map" in bad.err
 
 
 def test_plans_use_the_posterior_expectation(nuts_fit):

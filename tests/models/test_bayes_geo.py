@@ -85,5 +85,7 @@ def test_cli_geo_model(run_cli, tmp_path, monkeypatch):
     assert json.loads((tmp_path / "n" / "summary.json").read_text())["info"]["geos"] == 1
     bad = run_cli(["fit", data / "spec.yaml", "--out", tmp_path / "r", "--geo-model"])
     assert bad.code == 2
-    assert "--geo-model apply to --engine bayes only" in bad.err
+    assert (
+        "column '--engine': sampler options (geo_hierarchy) apply to engine bayes only" in bad.err
+    )
     assert not (tmp_path / "r").exists()

@@ -218,8 +218,8 @@ def fit_cmd(
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)
     _print_summary(outcome.summary)
-    diagnostics = outcome.summary.get("info", {}).get("diagnostics") or {}
-    for w in diagnostics.get("warnings") or []:
+    diagnostics = outcome.result.engine_info.diagnostics
+    for w in diagnostics.warnings if diagnostics is not None else ():
         err_console.print(f"diagnostics: {w}", markup=False)
     out_console.print(
         f"wrote {out / 'summary.json'}, {out / 'decomposition.csv'}, {out / 'model'}", markup=False

@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from mediamix.data.spec import ModelSpec
+from mediamix.documents import parse_yaml, read_text
 from mediamix.errors import InputError, Problem, problems_from_validation
 
 __all__ = ["WAREHOUSE", "read_spec", "spec_from_text"]
@@ -27,9 +28,7 @@ def read_spec(path: str | Path) -> ModelSpec:
         (each with its line and key).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError.single(f"spec file not found: {path}", file=str(path))
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path, "spec")
     spec = spec_from_text(text, source=str(path))
     if spec.data == WAREHOUSE:
         return spec
@@ -41,15 +40,8 @@ def read_spec(path: str | Path) -> ModelSpec:
 
 def spec_from_text(text: str, *, source: str = "<spec>") -> ModelSpec:
     """Parse and validate spec YAML text; paths are left as written."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        content = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise InputError.single(
-            f"YAML syntax error: {exc.problem}", file=source, row=line
-        ) from None
+    document = parse_yaml(text, file=source)
+    content, root = document.content, document.root
     if not isinstance(content, dict):
         raise InputError.single(
             "expected a mapping of spec keys (data, date, kpi, channels ...)", file=source

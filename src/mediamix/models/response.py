@@ -428,9 +428,8 @@ def _ensemble_curves(result: FitResult, unit: np.ndarray) -> _PosteriorCurves | 
     the registry's JSON form (:meth:`~mediamix.models.result.ChannelFit.to_dict`).
     Needs at least two members and Hill or logistic saturation throughout.
     """
-    ens = result.info.get("ensemble") if result.info else None
-    members = ens.get("members") if isinstance(ens, Mapping) else None
-    if not isinstance(members, list) or len(members) < 2:
+    members = result.engine_info.ensemble
+    if len(members) < 2:
         return None
     names = result.channel_names
     S, H, C = len(members), unit.shape[0], len(names)
@@ -439,7 +438,7 @@ def _ensemble_curves(result: FitResult, unit: np.ndarray) -> _PosteriorCurves | 
     kinds = set()
     for s, member in enumerate(members):
         for c, ch in enumerate(names):
-            fit = member["channels"][ch]
+            fit = member.channels[ch]
             sat = dict(fit["saturation"])
             kinds.add(sat["type"])
             a[s, :, c] = adstock_from_dict(dict(fit["adstock"])).apply(unit[:, c])
@@ -515,22 +514,20 @@ def _pareto_roi(result: FitResult, tolerance: float = PARETO_FIT_TOLERANCE) -> n
     data cannot rule out. Models kept on the front for a low DECOMP.RSSD but
     fitting clearly worse are not.
     """
-    rows = result.info.get("pareto") if result.info else None
-    if not isinstance(rows, list) or len(rows) < 2:
+    rows = result.engine_info.pareto
+    if len(rows) < 2:
         return None
-    if not all(isinstance(r, Mapping) for r in rows):
-        return None
-    fit = [r.get("nrmse_train") for r in rows]
-    if all(isinstance(v, int | float) and np.isfinite(v) for v in fit):
-        best = min(float(v) for v in fit)  # type: ignore[arg-type]
-        rows = [r for r, v in zip(rows, fit, strict=True) if float(v) <= best * (1 + tolerance)]  # type: ignore[arg-type]
+    fit = [r.nrmse_train for r in rows]
+    if all(v is not None for v in fit):
+        best = min(v for v in fit if v is not None)
+        rows = tuple(
+            r for r in rows if r.nrmse_train is not None and r.nrmse_train <= best * (1 + tolerance)
+        )
     if len(rows) < 2:
         return None
     names = list(result.channels)
-    out = []
-    for row in rows:
-        roi = row.get("roi") if isinstance(row, Mapping) else None
-        if not isinstance(roi, Mapping):
-            return None
-        out.append([np.nan if roi.get(c) is None else float(roi[c]) for c in names])
+    out = [
+        [np.nan if row.roi.get(c) is None else float(row.roi[c] or 0.0) for c in names]
+        for row in rows
+    ]
     return np.asarray(out, float)

@@ -39,6 +39,7 @@ import pandas as pd
 from mediamix.data.dataset import Dataset
 from mediamix.data.spec import KpiType
 from mediamix.models.design import BaselineDesign, baseline_features
+from mediamix.models.info import EngineInfo
 from mediamix.models.metrics import fit_metrics
 from mediamix.transforms.registry import adstock_from_dict, saturation_from_dict
 
@@ -115,6 +116,12 @@ class FitResult:
     info: Mapping[str, Any] = field(default_factory=dict)
     draws: Mapping[str, np.ndarray] = field(default_factory=dict)
     synergy: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+    @cached_property
+    def engine_info(self) -> EngineInfo:
+        """The facts of :attr:`info` other code acts on, typed (diagnostics, ensemble,
+        Pareto front); see :mod:`mediamix.models.info`."""
+        return EngineInfo.from_dict(self.info)
 
     # ---- decomposition -------------------------------------------------
     @property

@@ -235,7 +235,7 @@ def constraints_from_dict(
 
 def read_constraints(path: Path | str) -> Constraints:
     """Read the constraints YAML (see the module docstring)."""
-    from mediamix.optimization.documents import read_yaml
+    from mediamix.documents import read_yaml
 
     path = Path(path)
     data = read_yaml(path, "constraints")

@@ -529,7 +529,7 @@ def read_reach(
     path: str | Path, *, periods: int | None = None
 ) -> tuple[ReachResponse, dict[str, float]]:
     """Read ``reach.json`` (written by ``mediamix reach-fit`` or by hand)."""
-    from mediamix.optimization.documents import read_json_object
+    from mediamix.documents import read_json_object
 
     doc = read_json_object(path, "reach")
     return reach_from_dict(doc, periods=periods, file=str(path))

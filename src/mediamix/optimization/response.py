@@ -42,8 +42,8 @@ __all__ = [
     "CurvesFile",
     "CurvesResponse",
     "DrawsResponse",
-    "HillSaturation",
-    "LogisticSaturation",
+    "HillSaturationSchema",
+    "LogisticSaturationSchema",
     "PosteriorResponseModel",
     "ResponseModel",
     "SeparableResponseModel",
@@ -163,22 +163,33 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
-class HillSaturation(_Strict):
-    """Hill curve ``x**slope / (x**slope + half_saturation**slope)`` (currency units)."""
+class HillSaturationSchema(_Strict):
+    """The ``hill`` saturation of ``CURVES.json``: parameters only, validated.
+
+    The curve itself, ``x**slope / (x**slope + half_saturation**slope)`` (currency
+    units), is :func:`mediamix.transforms.hill`; the transform object the engines
+    use is :class:`mediamix.transforms.registry.HillSaturation`.
+    """
 
     type: Literal["hill"]
     half_saturation: float = Field(gt=0)
     slope: float = Field(gt=0)
 
 
-class LogisticSaturation(_Strict):
-    """Logistic curve ``(1 - exp(-lam x)) / (1 + exp(-lam x))``; ``lam`` in 1/currency."""
+class LogisticSaturationSchema(_Strict):
+    """The ``logistic`` saturation of ``CURVES.json``: ``lam`` in 1/currency.
+
+    The curve, ``(1 - exp(-lam x)) / (1 + exp(-lam x))``, is
+    :func:`mediamix.transforms.logistic`.
+    """
 
     type: Literal["logistic"]
     lam: float = Field(gt=0)
 
 
-SaturationSpec = Annotated[HillSaturation | LogisticSaturation, Field(discriminator="type")]
+SaturationSpec = Annotated[
+    HillSaturationSchema | LogisticSaturationSchema, Field(discriminator="type")
+]
 
 
 class ChannelCurve(_Strict):
@@ -207,14 +218,16 @@ class CurvesFile(_Strict):
     channels: dict[str, ChannelCurve] = Field(min_length=1)
 
 
-def _saturation(spec: HillSaturation | LogisticSaturation, x: np.ndarray) -> np.ndarray:
-    if isinstance(spec, HillSaturation):
+def _saturation(spec: HillSaturationSchema | LogisticSaturationSchema, x: np.ndarray) -> np.ndarray:
+    if isinstance(spec, HillSaturationSchema):
         return np.asarray(_tf.hill(x, spec.half_saturation, spec.slope), dtype=float)
     return np.asarray(_tf.logistic(x, spec.lam), dtype=float)
 
 
-def _saturation_derivative(spec: HillSaturation | LogisticSaturation, x: np.ndarray) -> np.ndarray:
-    if isinstance(spec, HillSaturation):
+def _saturation_derivative(
+    spec: HillSaturationSchema | LogisticSaturationSchema, x: np.ndarray
+) -> np.ndarray:
+    if isinstance(spec, HillSaturationSchema):
         return np.asarray(_tf.hill_derivative(x, spec.half_saturation, spec.slope), dtype=float)
     return np.asarray(_tf.logistic_derivative(x, spec.lam), dtype=float)
 
@@ -309,7 +322,7 @@ def curves_from_dict(data: Mapping[str, Any], *, file: str | None = None) -> Cur
 
 def read_curves(path: Path | str) -> CurvesResponse:
     """Read and validate a ``CURVES.json`` file (see :func:`curves_from_dict`)."""
-    from mediamix.optimization.documents import read_json_object
+    from mediamix.documents import read_json_object
 
     path = Path(path)
     data = read_json_object(path, "curves", "a JSON object with a 'channels' key")
@@ -429,3 +442,22 @@ def _separable_any(model: ResponseModel) -> SeparableResponseModel:
     if isinstance(model, DrawsResponse):
         return model  # type: ignore[return-value]
     return _separable(model)
+
+
+_RENAMED = {"HillSaturation": HillSaturationSchema, "LogisticSaturation": LogisticSaturationSchema}
+
+
+def __getattr__(name: str) -> Any:
+    # the schema classes were named like the transforms of mediamix.transforms.registry;
+    # the old names keep working for a while, with a warning
+    if name in _RENAMED:
+        import warnings
+
+        warnings.warn(
+            f"mediamix.optimization.response.{name} is now {_RENAMED[name].__name__} "
+            f"(the transform is mediamix.transforms.registry.{name})",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _RENAMED[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -166,7 +166,7 @@ def read_scenarios(path: Path | str, channels: Sequence[str]) -> dict[str, dict[
 
 def read_scenarios_document(path: Path | str) -> Any:
     """The parsed what-if YAML, not checked yet (the model's channels check it)."""
-    from mediamix.optimization.documents import read_yaml
+    from mediamix.documents import read_yaml
 
     return read_yaml(Path(path), "scenarios")
 

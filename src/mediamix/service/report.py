@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mediamix.errors import InputError
+from mediamix.documents import read_json_object
 from mediamix.io.atomic import atomic_write_bytes, atomic_write_text
 from mediamix.models.result import FitResult
 from mediamix.service.fit import load_model
@@ -61,13 +60,7 @@ def write_report(
     """
     result = load_model(model_dir)
     plan_doc: Mapping[str, Any] | None
-    if isinstance(plan, str | Path):
-        path = Path(plan)
-        if not path.is_file():
-            raise InputError.single(f"plan file not found: {path}", file=str(path))
-        plan_doc = json.loads(path.read_text())
-    else:
-        plan_doc = plan
+    plan_doc = read_json_object(plan, "plan") if isinstance(plan, str | Path) else plan
     request = ReportRequest(pdf=pdf is not None, plan=dict(plan_doc) if plan_doc else None)
     report = render_report(result, request)
     out = Path(out)

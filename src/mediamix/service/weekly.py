@@ -142,11 +142,7 @@ def plan_weekly(result: FitResult, request: OptimizeRequest | Mapping[str, Any])
         Adstocks other than geometric (not supported yet), objectives other than
         revenue, bad per-week bounds (named with their key).
     """
-    from mediamix.optimization.multiperiod import (
-        evaluate_multiperiod,
-        multiperiod_from_transforms,
-        optimize_multiperiod,
-    )
+    from mediamix.optimization.multiperiod import multiperiod_from_transforms, optimize_multiperiod
 
     req = parse_request(OptimizeRequest, request)
     if req.objective != Objective.REVENUE:
@@ -185,20 +181,7 @@ def plan_weekly(result: FitResult, request: OptimizeRequest | Mapping[str, Any])
                 for p in err.problems
             ]
         ) from None
-    pattern = np.tile(history, (int(np.ceil(H / T)), 1))[-H:]
-    if pattern.sum() <= 0:  # no spend in the window: the historical pattern is an even split
-        pattern = np.ones_like(pattern)
-    scaled = pattern * (req.budget / pattern.sum())
-    current = evaluate_multiperiod(model, scaled, history, budget=req.budget)
     dates = np.asarray(result.data.dates).astype("datetime64[D]")
-    step = dates[-1] - dates[-2] if len(dates) >= 2 else np.timedelta64(7, "D")
-    weeks = tuple(
-        {"week": k + 1, "date": str(dates[-1] + step * (k + 1))}
-        | {c: float(plan.spend[k, i]) for i, c in enumerate(names)}
-        | {"response": float(plan.weekly_response[k])}
-        for k in range(H)
-    )
-    per_channel = _channel_totals(model, plan.spend, history)
     notes = [
         f"Weekly plan over {H} weeks after {dates[-1]}: total_response counts the "
         f"plan weeks, including {plan.carryover_in:,.2f} carried over from the "
@@ -210,6 +193,7 @@ def plan_weekly(result: FitResult, request: OptimizeRequest | Mapping[str, Any])
             "The model's synergy terms are not part of weekly plans yet: the plan values "
             "each channel on its own curve."
         )
+    per_channel = _channel_totals(model, plan.spend, history)
     return WeeklyPlan(
         budget=float(req.budget),
         status="converged" if plan.iterations < MAX_ITERATIONS else "iteration_limit",
@@ -222,18 +206,45 @@ def plan_weekly(result: FitResult, request: OptimizeRequest | Mapping[str, Any])
             c: WeeklyChannel(spend=float(plan.spend[:, i].sum()), response=float(per_channel[i]))
             for i, c in enumerate(names)
         },
-        weeks=weeks,
-        current={
-            "description": "historical weekly pattern rescaled to the budget",
-            "total_response": current.response,
-            "carryover_out": current.carryover_out,
-            "channels": {
-                c: float(pattern[:, i].sum() * req.budget / pattern.sum())
-                for i, c in enumerate(names)
-            },
-        },
+        weeks=_week_rows(plan, names, dates),
+        current=_historical_pattern(model, history, H, req.budget, names),
         notes=tuple(notes),
     )
+
+
+def _week_rows(plan: Any, names: list[str], dates: np.ndarray) -> tuple[dict[str, Any], ...]:
+    """One row per plan week: number, date (continuing the window), spend, response."""
+    step = dates[-1] - dates[-2] if len(dates) >= 2 else np.timedelta64(7, "D")
+    return tuple(
+        {"week": k + 1, "date": str(dates[-1] + step * (k + 1))}
+        | {c: float(plan.spend[k, i]) for i, c in enumerate(names)}
+        | {"response": float(plan.weekly_response[k])}
+        for k in range(plan.spend.shape[0])
+    )
+
+
+def _historical_pattern(
+    model: Any, history: np.ndarray, H: int, budget: float, names: list[str]
+) -> dict[str, Any]:
+    """The window's weekly pattern (repeated when the plan is longer) rescaled to the
+    budget and evaluated like the plan: the status quo the plan is compared with."""
+    from mediamix.optimization.multiperiod import evaluate_multiperiod
+
+    T = history.shape[0]
+    pattern = np.tile(history, (int(np.ceil(H / T)), 1))[-H:]
+    if pattern.sum() <= 0:  # no spend in the window: the historical pattern is an even split
+        pattern = np.ones_like(pattern)
+    current = evaluate_multiperiod(
+        model, pattern * (budget / pattern.sum()), history, budget=budget
+    )
+    return {
+        "description": "historical weekly pattern rescaled to the budget",
+        "total_response": current.response,
+        "carryover_out": current.carryover_out,
+        "channels": {
+            c: float(pattern[:, i].sum() * budget / pattern.sum()) for i, c in enumerate(names)
+        },
+    }
 
 
 def _bounds(req: OptimizeRequest, names: list[str], H: int) -> tuple[Any, Any]:
