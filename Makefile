@@ -59,8 +59,11 @@ security: install
 audit: install
 	scripts/security-scan.sh audit
 
+# Bytecode caches are allowed here even where PYTHONDONTWRITEBYTECODE is set: the tests
+# start many processes (CLI runs, workers, notebooks) that would otherwise recompile
+# MLflow, JAX and the rest on every import.
 pytest: install system
-	$(BIN)/python -m pytest -q
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q
 
 test: lint typecheck layers security pytest
 
