@@ -1,6 +1,6 @@
 """Run attribution methods by name and set them side by side.
 
-Method names (CONTRACTS.md, extended): ``first_touch``, ``last_touch``, ``linear``
+Method names (docs/cli.md, ``mediamix attribute``): ``first_touch``, ``last_touch``, ``linear``
 (per touch), ``linear_channel`` (per distinct channel), ``time_decay``,
 ``position_based``, ``w_shaped`` (needs milestone flags), ``markov``, ``shapley``,
 ``mmm`` (needs a decomposition), and ``all``.

@@ -1,6 +1,6 @@
 """Event logs into :class:`~.journeys.Journeys`, with DuckDB SQL (out of core).
 
-The rules (CONTRACTS.md, ``mediamix attribute``): a user's touches are ordered by
+The rules (docs/formats.md, attribution inputs): a user's touches are ordered by
 ``timestamp`` (ties by file order); ``conversion = 1`` marks the touch after which
 the user converted, so the journey ends with it and the user's later touches start
 a new journey; touches more than ``lookback_days`` before the conversion are
@@ -202,7 +202,7 @@ def read_event_log(
 ) -> Journeys:
     """Turn an event log (CSV, Parquet or DataFrame) into :class:`Journeys` with DuckDB.
 
-    The rules (CONTRACTS.md) are applied by :data:`JOURNEY_TOUCHES_SQL`: touches are
+    The rules (docs/formats.md) are applied by :data:`JOURNEY_TOUCHES_SQL`: touches are
     ordered per user by timestamp (ties by file order); a touch with
     ``conversion = 1`` ends its journey; touches with
     ``t_conversion - t > lookback_days`` days are dropped; journeys with no

@@ -1,6 +1,6 @@
 """Customer journeys: the store every attribution method works on, and its input layouts.
 
-Two input layouts are accepted (CONTRACTS.md, ``mediamix attribute``):
+Two input layouts are accepted (docs/formats.md, attribution inputs):
 
 * **aggregated paths** (ChannelAttribution's layout): columns ``path``,
   ``total_conversions``, optional ``total_conversion_value``, optional

@@ -1,7 +1,7 @@
 """MMM-based (data-driven) attribution: channel shares of a fitted model's decomposition.
 
 A fitted MMM splits the KPI of every period into a baseline and one contribution
-per channel (CONTRACTS.md ``decomposition.csv``: ``date``, ``actual``, ``fitted``,
+per channel (docs/formats.md ``decomposition.csv``: ``date``, ``actual``, ``fitted``,
 baseline components, one column per channel). Over a window ``[start, end]`` the
 share of channel ``c`` is
 

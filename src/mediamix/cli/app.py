@@ -1,6 +1,6 @@
 """The ``mediamix`` command line.
 
-Exit codes (CONTRACTS.md): 0 success; 2 bad input or usage, with a message on
+Exit codes (docs/cli.md): 0 success; 2 bad input or usage, with a message on
 stderr naming file, row and column, and nothing written; 1 internal error. No
 Python traceback is shown for user errors.
 """

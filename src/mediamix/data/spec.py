@@ -1,6 +1,6 @@
 """The model spec: what a user writes in YAML to describe data and model.
 
-The minimal form of CONTRACTS.md is always accepted::
+The minimal form (docs/formats.md) is always accepted::
 
     data: weekly.csv
     date: date

@@ -9,7 +9,7 @@ with ``beta`` in KPI units and saturation parameters in spend units, so every
 number it reports is in the units of the input. It is data: JSON-ready metadata
 plus arrays, stored by :mod:`mediamix.io.artifacts` without pickle.
 
-Metric definitions (CONTRACTS.md), over the modeling window:
+Metric definitions (docs/formats.md, ``summary.json``), over the modeling window:
 
 - contribution_c = sum_t fitted[t] - sum_t fitted[t | spend_c = 0 in every period]
   (carry-over inside the window included; for this additive form it is the sum of
@@ -297,7 +297,7 @@ class FitResult:
         )
 
     def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` document of CONTRACTS.md."""
+        """The ``summary.json`` document (docs/formats.md)."""
         dates = self.data.dates
         return {
             "schema_version": SCHEMA_VERSION,

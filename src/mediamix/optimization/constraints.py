@@ -1,6 +1,6 @@
 """Budget constraints: the constraints YAML, resolved to bounds and linear rules.
 
-The YAML (CONTRACTS.md, extended; spend figures are totals over the plan, in
+The YAML (docs/formats.md; spend figures are totals over the plan, in
 currency)::
 
     total: equal                      # equal (default) | at_most: total spend vs the budget
@@ -336,6 +336,8 @@ def _label(kind: str, i: int, name: str | None) -> str:
     return f"{kind}[{i}]" + (f" '{name}'" if name else "")
 
 
+# Long on purpose: one short branch per rule kind of the constraints document (bounds,
+# ratios, groups, share of voice, weeks), in the order the document lists them.
 def _build_items(
     cons: Constraints,
     channels: Sequence[str],

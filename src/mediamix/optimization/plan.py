@@ -75,7 +75,7 @@ class ChannelAllocation:
 
 @dataclass(frozen=True)
 class Plan:
-    """A recommended allocation (the ``plan.json`` of CONTRACTS.md).
+    """A recommended allocation (the ``plan.json`` of docs/formats.md).
 
     ``budget`` is the plan's total spend (for the target objectives, the budget
     found); ``max_budget`` the budget ``B`` given. ``response_interval`` is the

@@ -17,7 +17,7 @@ Fitted models implement the same protocol through an adapter in the models
 layer; this module does not know about them.
 
 :class:`CurvesResponse` implements the protocol from the ``CURVES.json`` format
-(CONTRACTS.md): the response of channel ``c`` to its total plan spend ``x`` is
+(docs/formats.md): the response of channel ``c`` to its total plan spend ``x`` is
 ``beta_c * saturation_c(x)``.
 """
 

@@ -89,6 +89,9 @@ class PipelineOutcome:
     plan: dict[str, Any]
 
 
+# Longer than a unit should be, on purpose: the pipeline's steps read top to bottom in
+# the order they run (ingest, transform, validate, fit, optimize, report), each one line
+# of progress and one call; splitting it would scatter that order across helpers.
 def run_pipeline(
     home: str | Path,
     request: PipelineRequest,

@@ -72,7 +72,7 @@ def load_spec(path: str | Path) -> ModelSpec:
     Parameters
     ----------
     path : str or Path
-        The spec file (CONTRACTS.md's model spec).
+        The spec file (the model spec of docs/formats.md).
 
     Returns
     -------
@@ -299,7 +299,7 @@ def optimize(
     budget : float
         Total spend over the plan, in the currency of the data.
     constraints : dict, Constraints or path, optional
-        The constraints document of CONTRACTS.md (bounds, ratios, groups).
+        The constraints document of docs/formats.md (bounds, ratios, groups).
     **options
         Fields of :class:`~mediamix.service.requests.OptimizeRequest`: ``objective``,
         ``target``, ``periods``, ``risk_level`` (``None`` skips the risk check),

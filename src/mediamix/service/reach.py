@@ -55,6 +55,8 @@ def _numbers(frame: pd.DataFrame, column: str, source: str) -> tuple[np.ndarray,
     return values, problems
 
 
+# Slightly over the size limit: reading, checking and fitting each channel's columns
+# stay together so that every error names the file and column it came from.
 def fit_reach_file(
     data: str | Path,
     channels: list[str],

@@ -199,7 +199,7 @@ class OptimizeRequest(_Request):
     target : float, optional
         The target of the ``target_*`` objectives.
     constraints : Constraints, optional
-        The constraints document of CONTRACTS.md (with ``weeks`` for weekly plans).
+        The constraints document of docs/formats.md (with ``weeks`` for weekly plans).
     periods : int, optional
         Plan length in periods (default: the modeling window).
     risk_level : float or None

@@ -81,6 +81,9 @@ class ExportOutcome:
     channels: tuple[str, ...]
 
 
+# Longer than a unit should be: one SQL query builds the wide mart layout column by
+# column, and the spec written beside it must name exactly those columns; keeping both
+# in one function keeps them in step.
 def export_mmm_input(
     home: str | Path,
     out: str | Path,

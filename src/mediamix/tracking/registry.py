@@ -270,7 +270,7 @@ class Registry:
         return sorted(out, key=lambda v: v["version"])
 
     def list_models(self) -> list[dict[str, Any]]:
-        """Every registered model with its versions (CONTRACTS.md ``models list --json``)."""
+        """Every registered model with its versions (``mediamix models list --json``, docs/cli.md)."""
         models = self.client.search_registered_models()
         return [{"name": m.name, "versions": self.versions(m.name)} for m in models]
 
