@@ -157,6 +157,16 @@ def test_log_register_alias_load_and_refuse_tampering(store, synth_spec, tmp_pat
     expected = pd.read_csv(tmp_path / "fit" / "decomposition.csv")
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "d.csv"), expected)
 
+    # the Python API resolves the same references, given where the registry is
+    import mediamix
+
+    via_api = mediamix.load_model(
+        f"models:/{name}@champion", home=tmp_path / "api-home", tracking_uri=store.uri
+    )
+    assert via_api.summary() == json.loads(
+        json.dumps(mediamix.load_model(tmp_path / "fit").summary())
+    )
+
     # the pyfunc flavour loads through MLflow itself (models-from-code, no pickle)
     import mlflow
 

@@ -242,7 +242,12 @@ def _load_frame(
     return LoadedData(spec=spec, dataset=report.dataset, warnings=report.warnings)
 
 
-def load_model(path_or_uri: str | Path) -> FitResult:
+def load_model(
+    path_or_uri: str | Path,
+    *,
+    home: str | Path | None = None,
+    tracking_uri: str | None = None,
+) -> FitResult:
     """A fitted model from a fit output folder (or its ``model/`` folder).
 
     The stored artifact is checked (schema version, SHA-256 of every file) and
@@ -251,13 +256,20 @@ def load_model(path_or_uri: str | Path) -> FitResult:
     Parameters
     ----------
     path_or_uri : str or Path
-        A folder written by ``mediamix fit`` or :func:`mediamix.service.fit.write_fit`.
-        ``models:/NAME/VERSION`` registry URIs are refused until the registry exists.
+        A folder written by ``mediamix fit`` or :func:`mediamix.service.fit.write_fit`,
+        or a registry reference ``models:/NAME/VERSION`` / ``models:/NAME@ALIAS``.
+    home, tracking_uri : optional
+        Where the registry lives, for a ``models:/`` reference: the mediamix home of the
+        embedded store (``MEDIAMIX_HOME``), or an MLflow tracking URI (a cache folder is
+        then kept under ``home`` when given, else a temporary one). The library reads
+        no environment, so one of them must be given. The registered copy is verified
+        against the checksum recorded at registration before it is read.
 
     Raises
     ------
     InputError
-        Missing folder, a tampered or foreign artifact, a registry URI.
+        Missing folder, a tampered or foreign artifact, a registry reference without a
+        registry or one that does not resolve.
 
     Examples
     --------
@@ -272,11 +284,19 @@ def load_model(path_or_uri: str | Path) -> FitResult:
 
     text = str(path_or_uri)
     if text.startswith(MODELS_URI):
-        raise InputError.single(
-            "models:/ URIs need the model registry, which this installation does not "
-            "have yet; give the fit's output folder",
-            column="model",
-        )
+        if home is None and tracking_uri is None:
+            raise InputError.single(
+                f"{text}: a registry reference needs the registry: give home= (the "
+                "mediamix home of the embedded store) or tracking_uri=",
+                column="model",
+            )
+        import tempfile
+
+        from mediamix.service.registry import resolve_model
+        from mediamix.tracking.config import TrackingConfig
+
+        where = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix="mediamix-"))
+        return _load(resolve_model(text, TrackingConfig(home=where, tracking_uri=tracking_uri)))
     if not Path(text).exists():
         raise InputError.single(f"model folder not found: {text}", file=text)
     return _load(path_or_uri)
