@@ -23,8 +23,8 @@ from mediamix.api.errors import ApiError, error_response, problem_dict, relative
 from mediamix.api.middleware import ServiceMiddleware
 from mediamix.api.ratelimit import RateLimiter
 from mediamix.api.routes import dataset_routes, health_routes, job_routes, model_routes
+from mediamix.api.worker import take_back_lost_jobs
 from mediamix.errors import BusyError, InputError, MediamixError, Problem
-from mediamix.state.jobs import expire_leases
 from mediamix.state.store import StateStore
 
 __all__ = ["create_app"]
@@ -100,7 +100,7 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        taken = expire_leases(store.engine)
+        taken = take_back_lost_jobs(store)
         for job_id, state in taken:
             log.warning("job %s: its worker was lost; now %s", job_id, state)
         yield

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import threading
@@ -27,7 +28,15 @@ from mediamix.errors import InputError
 from mediamix.state import jobs
 from mediamix.state.store import ModelRecord, StateStore, now
 
-__all__ = ["JobCancelledError", "run_job", "run_worker", "start_pool", "stop_pool"]
+__all__ = [
+    "JobCancelledError",
+    "run_job",
+    "run_worker",
+    "start_pool",
+    "stop_pool",
+    "sweep_partial",
+    "take_back_lost_jobs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +64,7 @@ def _execute(
     if not spec.is_file():
         raise InputError.single("the dataset of this fit was deleted", column="dataset_id")
     out = store.model_dir(job.tenant, p["model_id"])
+    sweep_partial(store, job)
     usecases.fit_model(
         spec,
         out,
@@ -69,6 +79,31 @@ def _execute(
             ModelRecord(p["model_id"], job.tenant, p["dataset_id"], p["engine"], job.id, now())
         )
     return {"model_id": p["model_id"]}
+
+
+def sweep_partial(store: StateStore, job: jobs.JobRecord) -> None:
+    """Remove what a killed attempt of a fit job left half-written (its temporary folders).
+
+    Fits write into a temporary sibling and move it in place at the end, so a
+    killed fit leaves only ``.<model id>.*.tmp``; the model itself never exists half.
+    """
+    model_id = job.params.get("model_id")
+    if job.kind != "fit" or not isinstance(model_id, str):
+        return
+    folder = store.model_dir(job.tenant, model_id)
+    if folder.parent.is_dir():
+        for partial in folder.parent.glob(f".{model_id}.*.tmp"):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def take_back_lost_jobs(store: StateStore) -> list[tuple[str, str]]:
+    """Re-queue or fail jobs whose worker died (by the retry rule); clean their leftovers."""
+    taken = jobs.expire_leases(store.engine)
+    for job_id, _state in taken:
+        job = jobs.get_job(store.engine, job_id)
+        if job is not None:
+            sweep_partial(store, job)
+    return taken
 
 
 def run_job(store: StateStore, config: ApiConfig, claim: jobs.Claim) -> str:
@@ -157,6 +192,7 @@ def run_worker(
     done = 0
     log.info("worker %s started", worker)
     while not stop.is_set():
+        take_back_lost_jobs(store)
         claim = jobs.claim(store.engine, worker, lease_seconds=config.api.lease_seconds)
         if claim is None:
             if once:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,10 @@ import typer
 from mediamix.errors import InputError
 
 __all__ = ["serve_cmd"]
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def serve_cmd(
@@ -53,6 +58,9 @@ def serve_cmd(
 
     config = load_config()
     n_jobs = config.api.job_workers if job_workers is None else job_workers
+    # uvicorn drains requests on SIGTERM, then raises the signal again: turn that into
+    # a normal exit so the worker processes are stopped too
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     pool = start_pool(config, n_jobs)
     try:
         uvicorn.run(

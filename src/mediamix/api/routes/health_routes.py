@@ -21,7 +21,7 @@ router = APIRouter(tags=["operations"])
     summary="The process is alive",
     responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
 )
-def livez() -> dict[str, str]:
+async def livez() -> dict[str, str]:
     """Answers while the API process runs; touches nothing else (jobs never block it)."""
     return {"status": "ok"}
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from mediamix.api.auth import Caller, audit, context, require
 from mediamix.api.routes.common import errors, not_found, valid_id
 from mediamix.api.schemas import JobOut
+from mediamix.api.worker import take_back_lost_jobs
 from mediamix.state import jobs
 
 __all__ = ["router"]
@@ -37,8 +38,9 @@ def get_job(
     request: Request, job_id: str, caller: Annotated[Caller, Depends(require("model:read"))]
 ) -> dict[str, Any]:
     """State, progress (0..1, the same as the CLI's bar), result or error."""
-    engine = context(request).store.engine
-    jobs.expire_leases(engine)  # a job whose worker died reads as such at once
+    store = context(request).store
+    engine = store.engine
+    take_back_lost_jobs(store)  # a job whose worker died reads as such at once
     job = jobs.get_job(engine, valid_id(job_id, "job"), caller.tenant)
     if job is None:
         raise not_found("job")
