@@ -47,6 +47,9 @@ def serve_cmd(
     from mediamix.api.logs import configure_json_logging
 
     configure_json_logging(log_level)
+    # uvicorn drains requests on SIGTERM, then raises the signal again: turn that into
+    # a normal exit (code 0) that also stops the worker processes
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     if sagemaker:
         from mediamix.api.sagemaker import serve_sagemaker
 
@@ -58,9 +61,6 @@ def serve_cmd(
 
     config = load_config()
     n_jobs = config.api.job_workers if job_workers is None else job_workers
-    # uvicorn drains requests on SIGTERM, then raises the signal again: turn that into
-    # a normal exit so the worker processes are stopped too
-    signal.signal(signal.SIGTERM, _exit_on_signal)
     pool = start_pool(config, n_jobs)
     try:
         uvicorn.run(
