@@ -14,9 +14,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mediamix import __version__
+from mediamix.api.auth import REQUIRED_SCOPE, required_scope
 from mediamix.api.config import ApiConfig, load_config
 from mediamix.api.context import ApiContext
 from mediamix.api.errors import ApiError, error_response, problem_dict, relative_problems
@@ -120,10 +122,17 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    app.include_router(health_routes.router)
-    app.include_router(dataset_routes.router)
-    app.include_router(model_routes.router)
-    app.include_router(job_routes.router)
+    for router in (
+        health_routes.router,
+        dataset_routes.router,
+        model_routes.router,
+        job_routes.router,
+    ):
+        for route in router.routes:
+            scope = required_scope(route)
+            if isinstance(route, APIRoute) and scope is not None:
+                route.openapi_extra = {**(route.openapi_extra or {}), REQUIRED_SCOPE: scope}
+        app.include_router(router)
     handlers: dict[Any, Any] = {
         ApiError: _api_error,
         InputError: _input_error,

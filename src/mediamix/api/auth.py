@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,7 +19,10 @@ from mediamix.api.context import ApiContext, current_request_id
 from mediamix.api.errors import ApiError
 from mediamix.state.keys import ApiKey, authenticate
 
-__all__ = ["Caller", "audit", "context", "require"]
+__all__ = ["REQUIRED_SCOPE", "Caller", "audit", "context", "require", "required_scope"]
+
+REQUIRED_SCOPE = "x-required-scope"
+"""OpenAPI extension naming each operation's scope (the authorization tests read it)."""
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -109,7 +113,20 @@ def require(scope: str) -> Callable[..., Caller]:
         return caller
 
     dependency.__name__ = f"require_{scope.replace(':', '_')}"
+    setattr(dependency, REQUIRED_SCOPE, scope)
     return dependency
+
+
+def required_scope(route: Any) -> str | None:
+    """The scope a route's ``require`` dependency asks for (``None``: no key needed)."""
+    stack = list(getattr(getattr(route, "dependant", None), "dependencies", []))
+    while stack:
+        dep = stack.pop()
+        scope = getattr(dep.call, REQUIRED_SCOPE, None)
+        if scope is not None:
+            return str(scope)
+        stack.extend(dep.dependencies)
+    return None
 
 
 def _route(request: Request) -> str:
