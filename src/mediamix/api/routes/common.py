@@ -25,7 +25,7 @@ _DESCRIPTIONS = {
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the given error statuses (every one an ErrorBody)."""
-    base = {401, 403, 413, 422, 429, 503}
+    base = {400, 401, 403, 413, 422, 429, 503}
     return {
         code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]}
         for code in sorted(base | set(codes))
