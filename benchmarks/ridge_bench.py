@@ -3,7 +3,10 @@
 Usage::
 
     .venv/bin/python benchmarks/ridge_bench.py [--seeds 20] [--holdout 20]
-        [--candidates N] [--search-seeds 1,2] [--optimizer scipy|de|...]
+        [--candidates N] [--search-seeds 1,2] [--optimizer de|random|scipy|pymoo|nevergrad]
+
+``scipy``, ``pymoo`` and ``nevergrad`` are in ``benchmarks/search_optimizers.py``
+(``pymoo`` and ``nevergrad`` need ``pip install "nevergrad>=1.0" "pymoo>=0.6.1"``).
         [--out benchmarks/results/ridge.md]
 
 Sections
@@ -37,7 +40,17 @@ from mediamix.data.spec import ModelSpec
 from mediamix.data.synthetic import SynthConfig, synthesize
 from mediamix.data.validation import build_dataset
 from mediamix.models import ridge as R  # noqa: N812
-from mediamix.models.search import SELECTION_RULES, evaluate, run_search, search_space, select
+from mediamix.models.search import (
+    SELECTION_RULES,
+    SearchOptions,
+    evaluate,
+    run_search,
+    search_space,
+    select,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from search_optimizers import by_name
 
 ROOT = Path(__file__).resolve().parents[1]
 ROBYN_SPEC = ROOT / "examples" / "robyn-simulated-weekly" / "spec.yaml"
@@ -73,11 +86,14 @@ def throughput(batch: int = 200, batches: int = 10) -> dict[str, float]:
     for _ in range(batches):
         evaluate(prep.problem, space.decode(rng.random((batch, space.n_dims))))
     eval_rate = batch * batches / (time.perf_counter() - start)
-    sr = run_search(prep.problem, space, candidates=4000, batch=batch, seed=0, optimizer="scipy")
-    jade = run_search(prep.problem, space, candidates=4000, batch=batch, seed=0, optimizer="de")
-    ng = run_search(
-        prep.problem, space, candidates=2000, batch=batch, seed=0, optimizer="nevergrad"
-    )
+
+    def search(candidates: int, optimizer: str):
+        options = SearchOptions(candidates, batch, seed=0, optimizer=by_name(optimizer))
+        return run_search(prep.problem, space, options)
+
+    sr = search(4000, "scipy")
+    jade = search(4000, "de")
+    ng = search(2000, "nevergrad")
     return {
         "nevergrad": ng.rate,
         "evaluate": eval_rate,
@@ -97,15 +113,13 @@ def robyn(candidates: int = 10_000, optimizer: str = "scipy") -> dict[str, objec
     res = R.fit_ridge(
         loaded.dataset,
         loaded.spec,
-        R.RidgeOptions(seed=0, candidates=candidates, optimizer=optimizer),
+        R.RidgeOptions(seed=0, candidates=candidates, optimizer=by_name(optimizer)),
     )
     total = time.perf_counter() - start
     # search alone, same settings
     prep = R.prepare(loaded.dataset, loaded.spec)
     space = search_space(loaded.spec, prep.data.channels)
-    sr = run_search(
-        prep.problem, space, candidates=candidates, batch=200, seed=0, optimizer=optimizer
-    )
+    sr = run_search(prep.problem, space, SearchOptions(candidates, 200, 0, by_name(optimizer)))
     return {
         "total_seconds": total,
         "search_seconds": sr.seconds,
@@ -138,9 +152,7 @@ def recovery(
         prep = R.prepare(data, spec)
         space = search_space(spec, prep.data.channels)
         start = time.perf_counter()
-        sr = run_search(
-            prep.problem, space, candidates=candidates, batch=200, seed=0, optimizer=optimizer
-        )
+        sr = run_search(prep.problem, space, SearchOptions(candidates, 200, 0, by_name(optimizer)))
         seconds = time.perf_counter() - start
         true = np.array([synth.truth["channels"][c]["contribution"] for c in prep.data.channels])
         errors = {}
@@ -148,21 +160,16 @@ def recovery(
             i, _ = select(sr.scores, sr.front, rule, sr.with_lift)
             cand = sr.candidates.take([i])
             coef, _X, K = R.refit(prep, cand)
-            res = R.build_result(prep, spec, cand, coef, K, {})
+            res = R.build_result(prep, cand, coef, K, {})
             errors[rule] = float(np.abs(res.contributions() - true).sum() / true.sum())
         by_seed = {0: errors[SELECTION_RULES[0]]}
         for s_seed in search_seeds:
             other = run_search(
-                prep.problem,
-                space,
-                candidates=candidates,
-                batch=200,
-                seed=s_seed,
-                optimizer=optimizer,
+                prep.problem, space, SearchOptions(candidates, 200, s_seed, by_name(optimizer))
             )
             cand = other.candidates.take([other.chosen])
             coef, _X, K = R.refit(prep, cand)
-            res = R.build_result(prep, spec, cand, coef, K, {})
+            res = R.build_result(prep, cand, coef, K, {})
             by_seed[s_seed] = float(np.abs(res.contributions() - true).sum() / true.sum())
         kinds = [
             synth.truth["channels"][c]["adstock"]["type"][0]

@@ -67,10 +67,10 @@ def test_bad_input_raises_and_writes_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "column"),
     [
-        ({"method": "nope"}, "--method"),
-        ({"order": 0}, "--order"),
-        ({"half_life": -1.0}, "--half-life"),
-        ({"method": "mmm"}, "--method"),
+        ({"method": "nope"}, "method"),
+        ({"order": 0}, "order"),
+        ({"half_life": -1.0}, "half_life"),
+        ({"method": "mmm"}, "decomposition"),
     ],
 )
 def test_bad_options(paths_file: Path, kwargs: dict[str, object], column: str) -> None:

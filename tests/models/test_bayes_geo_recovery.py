@@ -111,15 +111,18 @@ def test_chains_in_processes_equal_the_same_chains_in_one_process():
     numpyro would draw with the same keys in one process."""
     import dataclasses
 
-    from mediamix.models.bayes import fit as F
+    from mediamix.models.bayes.inference import infer
+    from mediamix.models.bayes.model import prepare_inputs
+    from mediamix.models.bayes.runtime import setup_jax
+    from mediamix.models.design import baseline_design, baseline_features
 
     data, spec, _ = _geo_data()
     options = BayesOptions(
         chains=2, warmup=40, draws=30, seed=1, adstock="geometric", geo_hierarchy=True
     )
-    design = F._design(data, spec)
-    raw = np.stack([F.baseline_features(design, data, geo=g) for g in range(data.n_geos)])
-    inputs, _ = F.prepare_inputs(
+    design = baseline_design(data, spec)
+    raw = np.stack([baseline_features(design, data, geo=g) for g in range(data.n_geos)])
+    inputs, _ = prepare_inputs(
         spend=data.spend,
         kpi=data.kpi,
         features=raw,
@@ -134,10 +137,10 @@ def test_chains_in_processes_equal_the_same_chains_in_one_process():
         media_prior="roi",
         population=data.population,
     )
-    F._setup_jax(2)  # float64, as fit_bayes runs: the spawned chains must follow it
-    spawned, by_chain, extra = F._infer(inputs, options, 2, "processes")
+    setup_jax(2)  # float64, as fit_bayes runs: the spawned chains must follow it
+    spawned, by_chain, extra = infer(inputs, options, 2, "processes")
     assert by_chain["sigma"].dtype == np.float64
-    _, reference, ref_extra = F._infer(inputs, dataclasses.replace(options), 2, "sequential")
+    _, reference, ref_extra = infer(inputs, dataclasses.replace(options), 2, "sequential")
     assert by_chain["sigma"].shape == (2, 30)
     assert not np.allclose(by_chain["sigma"][0], by_chain["sigma"][1])
     for site, values in reference.items():

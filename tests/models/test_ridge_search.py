@@ -4,6 +4,8 @@ synergy, lift calibration and recovery on synthetic data with known truth."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +13,12 @@ import pytest
 from mediamix.data.spec import ModelSpec
 from mediamix.data.synthetic import SynthConfig, synthesize
 from mediamix.data.validation import build_dataset
+from mediamix.errors import InputError
 from mediamix.models import ridge as R
 from mediamix.models.result import FitResult
 from mediamix.models.search import (
+    OptimizerContext,
+    SearchOptions,
     SearchProblem,
     cluster_front,
     evaluate,
@@ -298,7 +303,7 @@ def test_spec_bounds_are_respected(small):
     spec2 = ModelSpec.from_mapping(d)
     prep = R.prepare(data, spec2)
     space = search_space(spec2, prep.data.channels)
-    sr = run_search(prep.problem, space, candidates=200, batch=50, seed=0)
+    sr = run_search(prep.problem, space, SearchOptions(candidates=200, batch=50, seed=0))
     assert np.all(sr.candidates.family[:, 0] == 0)
     assert np.all((sr.candidates.alpha[:, 0] >= 0.2) & (sr.candidates.alpha[:, 0] <= 0.3))
     np.testing.assert_allclose(sr.candidates.slope[:, 0], 1.5)
@@ -310,7 +315,16 @@ def test_search_problem_types():
     np.testing.assert_allclose(p.spend_share, [0.5, 0.5])
 
 
-@pytest.mark.parametrize("optimizer", ["de", "scipy", "pymoo", "random", "nevergrad"])
+def _halton(ctx: OptimizerContext) -> None:
+    """A custom optimizer: scrambled Halton points, one batch per generation."""
+    from scipy.stats import qmc
+
+    sampler = qmc.Halton(d=ctx.n_dims, seed=ctx.rng)
+    for _ in range(ctx.n_generations):
+        ctx.run(sampler.random(ctx.population))
+
+
+@pytest.mark.parametrize("optimizer", ["de", "random", _halton])
 def test_optimizers_report_progress_with_rate(small, optimizer):
     _, spec, data = small
     prep = R.prepare(data, spec)
@@ -319,10 +333,7 @@ def test_optimizers_report_progress_with_rate(small, optimizer):
     sr = run_search(
         prep.problem,
         space,
-        candidates=100,
-        batch=50,
-        seed=0,
-        optimizer=optimizer,
+        SearchOptions(candidates=100, batch=50, seed=0, optimizer=optimizer),
         progress=lambda f, m: messages.append((f, m)),
     )
     assert len(sr.u) == 100
@@ -331,6 +342,14 @@ def test_optimizers_report_progress_with_rate(small, optimizer):
     fractions = [f for f, _ in messages]
     assert fractions == sorted(fractions)
     assert 0 < fractions[-1] <= 1
+
+
+def test_unknown_optimizer_is_named(small):
+    _, spec, data = small
+    prep = R.prepare(data, spec)
+    space = search_space(spec, prep.data.channels)
+    with pytest.raises(InputError, match="unknown optimizer 'pymoo'"):
+        run_search(prep.problem, space, SearchOptions(candidates=100, optimizer="pymoo"))
 
 
 def test_geo_and_conversions_data_fit_nationally():
@@ -371,14 +390,34 @@ def test_batch_solutions_match_the_exact_refit(small, standardize):
     assert all(fit.beta >= 0 for fit in res.channels.values())
 
 
-def test_scipy_optimizer_is_seeded_and_keeps_every_candidate(small):
+def test_default_optimizer_is_seeded_and_keeps_every_candidate(small):
     _, spec, data = small
     prep = R.prepare(data, spec)
     space = search_space(spec, prep.data.channels)
-    a = run_search(prep.problem, space, candidates=300, batch=50, seed=3, optimizer="scipy")
-    b = run_search(prep.problem, space, candidates=300, batch=50, seed=3, optimizer="scipy")
+    options = SearchOptions(candidates=300, batch=50, seed=3)
+    a = run_search(prep.problem, space, options)
+    b = run_search(prep.problem, space, options)
     assert len(a.u) == 300
     np.testing.assert_array_equal(a.u, b.u)
     assert a.chosen == b.chosen
     # the generations after the initial Latin hypercube find a better fit than it
+    assert a.scores.nrmse_train[50:].min() < a.scores.nrmse_train[:50].min()
+
+
+def test_benchmark_optimizer_plugs_in_and_is_seeded(small):
+    """scipy's DE, kept in benchmarks/ after it measured worse, still runs as a plug-in."""
+    file = Path(__file__).resolve().parents[2] / "benchmarks" / "search_optimizers.py"
+    module_spec = importlib.util.spec_from_file_location("search_optimizers", file)
+    assert module_spec is not None
+    assert module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    _, spec, data = small
+    prep = R.prepare(data, spec)
+    space = search_space(spec, prep.data.channels)
+    options = SearchOptions(candidates=300, batch=50, seed=3, optimizer=module.scipy_de)
+    a = run_search(prep.problem, space, options)
+    b = run_search(prep.problem, space, options)
+    assert len(a.u) == 300
+    np.testing.assert_array_equal(a.u, b.u)
     assert a.scores.nrmse_train[50:].min() < a.scores.nrmse_train[:50].min()

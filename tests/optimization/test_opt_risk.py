@@ -46,7 +46,7 @@ def test_response_draws_are_linear_in_the_coefficient_scale() -> None:
 def test_no_draws_means_no_interval_and_no_risk_block(tmp_path: Path) -> None:
     m = _model(None)
     assert m.n_draws == 0
-    plan = optimize(response_model=m, budget=sum(m.current_spend.values()), out=None)
+    plan = optimize({"budget": sum(m.current_spend.values())}, response_model=m)
     assert plan.response_interval is None
     assert plan.risk is None
 
@@ -97,7 +97,7 @@ def test_plan_json_carries_the_risk_block(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     m = _model(rng.uniform(0.2, 3.0, size=(100, 2)))
     out = tmp_path / "plan.json"
-    optimize(response_model=m, budget=sum(m.current_spend.values()), out=out)
+    optimize({"budget": sum(m.current_spend.values())}, response_model=m, out=out)
     data = json.loads(out.read_text())
     risk = data["risk"]
     assert risk["recommendation"] in {"optimized", "partial", "current"}
@@ -114,7 +114,7 @@ def test_risk_level_is_validated() -> None:
 
     m = _model(np.ones((5, 2)))
     with pytest.raises(InputError, match="risk level"):
-        optimize(response_model=m, budget=1000.0, risk_level=1.5)
+        optimize({"budget": 1000.0, "risk_level": 1.5}, response_model=m)
 
 
 def test_draws_credit_no_increasing_returns_beyond_history() -> None:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mediamix.cli.optimize import optimize_cmd
 from mediamix.errors import InputError
-from mediamix.service.optimize import model_response, optimize
+from mediamix.service.optimize import model_response, optimize, optimize_request
 
 CURVES = {
     "channels": {
@@ -47,7 +47,7 @@ def what_if(tmp_path: Path) -> Path:
 
 def test_scenarios_and_frontier_in_plan_json(curves: Path, what_if: Path, tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
-    plan = optimize(curves=curves, budget=70000.0, scenarios=what_if, out=out)
+    plan = optimize(optimize_request(70000.0, scenarios=what_if), curves=curves, out=out)
     data = json.loads(out.read_text())
     sc = data["scenarios"]
     assert list(sc) == ["current", "optimized", "all_tv", "even"]
@@ -83,7 +83,7 @@ def test_bad_what_if_files_name_file_and_key(
     p.write_text(text)
     out = tmp_path / "plan.json"
     with pytest.raises(InputError, match=match) as info:
-        optimize(curves=curves, budget=70000.0, scenarios=p, out=out)
+        optimize(optimize_request(70000.0, scenarios=p), curves=curves, out=out)
     assert info.value.problems[0].file == str(p)
     assert not out.exists()
 
@@ -128,7 +128,7 @@ def test_fitted_model_plan_has_risk_scenarios_and_report(
                              enumerate(cur.items()))
     )  # fmt: skip
     out = tmp_path / "plan.json"
-    optimize(response_model=model, budget=sum(cur.values()), scenarios=p, out=out)
+    optimize(optimize_request(sum(cur.values()), scenarios=p), response_model=model, out=out)
     data = json.loads(out.read_text())
     assert data["risk"]["recommendation"] in {"optimized", "partial", "current"}
     assert data["notes"]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mediamix.cli.optimize import optimize_cmd
 from mediamix.errors import InputError
-from mediamix.service.optimize import optimize
+from mediamix.service.optimize import optimize, optimize_request
 
 CURVES = {
     "channels": {
@@ -40,7 +40,7 @@ def curves(tmp_path: Path) -> Path:
 
 def test_writes_plan_json_in_the_contract_layout(curves: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "plan.json"
-    plan = optimize(curves=curves, budget=100000.0, objective="revenue", out=out)
+    plan = optimize({"budget": 100000.0, "objective": "revenue"}, curves=curves, out=out)
     data = json.loads(out.read_text())
     assert {"objective", "budget", "status", "total_response", "channels"} <= set(data)
     assert data["objective"] == "revenue"
@@ -59,7 +59,7 @@ def test_infeasible_constraints_write_nothing(curves: Path, tmp_path: Path) -> N
     cons.write_text("channels:\n  tv: {min: 90000}\n  search: {min_ratio: 1.0}\n")
     out = tmp_path / "plan.json"
     with pytest.raises(InputError) as info:
-        optimize(curves=curves, budget=100000.0, constraints=cons, out=out)
+        optimize(optimize_request(100000.0, constraints=cons), curves=curves, out=out)
     assert "channels.tv.min" in str(info.value)
     assert "channels.search.min_ratio" in str(info.value)
     assert info.value.problems[0].file == str(cons)
@@ -68,7 +68,7 @@ def test_infeasible_constraints_write_nothing(curves: Path, tmp_path: Path) -> N
 
 def test_exactly_one_source() -> None:
     with pytest.raises(InputError, match="exactly one"):
-        optimize(budget=1.0)
+        optimize({"budget": 1.0})
 
 
 def cli_app() -> typer.Typer:

@@ -14,7 +14,7 @@ from mediamix.cli.optimize import optimize_cmd
 from mediamix.errors import InputError
 from mediamix.optimization.multiperiod import multiperiod_from_transforms
 from mediamix.service.fit import load_model
-from mediamix.service.optimize import optimize_weekly
+from mediamix.service.optimize import optimize_request, optimize_weekly
 
 
 def test_multiperiod_model_reproduces_the_fitted_components(geometric_model_dir: Path) -> None:
@@ -42,7 +42,7 @@ def test_weekly_plan_counts_carryover_and_beats_the_historical_pattern(
     result = load_model(geometric_model_dir)
     budget = float(result.data.spend[0][-13:].sum())
     out = tmp_path / "plan.json"
-    doc = optimize_weekly(geometric_model_dir, budget=budget, periods=13, out=out)
+    doc = optimize_weekly(geometric_model_dir, {"budget": budget, "periods": 13}, out=out).to_dict()
     data = json.loads(out.read_text())
     assert data == json.loads(json.dumps(doc))
     assert data["periods"] == 13
@@ -71,7 +71,7 @@ def test_weekly_plan_counts_carryover_and_beats_the_historical_pattern(
 
 def test_non_geometric_adstock_is_a_clear_input_error(weibull_model_dir: Path) -> None:
     with pytest.raises(InputError, match=r"weibull_pdf.* adstock"):
-        optimize_weekly(weibull_model_dir, budget=1000.0, periods=4)
+        optimize_weekly(weibull_model_dir, {"budget": 1000.0, "periods": 4})
 
 
 def _app() -> typer.Typer:
@@ -109,8 +109,8 @@ def test_weekly_flighting_bounds(geometric_model_dir: Path, tmp_path: Path) -> N
         f"  {names[1]}: {{min: 500, max: 4000}}\n"
     )
     doc = optimize_weekly(
-        geometric_model_dir, budget=30000.0, periods=6, constraints=cons, out=None
-    )
+        geometric_model_dir, optimize_request(30000.0, constraints=cons, periods=6)
+    ).to_dict()
     w = np.array([[row[c] for c in names] for row in doc["weekly"]])
     assert w.sum() == pytest.approx(30000.0)
     np.testing.assert_allclose(w[:2, 0], 0.0, atol=1e-6)  # dark weeks
@@ -134,7 +134,7 @@ def test_weekly_bounds_errors_name_the_key(
     cons = tmp_path / "c.yaml"
     cons.write_text(text.replace("CH", name))
     with pytest.raises(InputError) as info:
-        optimize_weekly(geometric_model_dir, budget=1000.0, periods=4, constraints=cons)
+        optimize_weekly(geometric_model_dir, optimize_request(1000.0, constraints=cons, periods=4))
     problem = info.value.problems[0]
     assert problem.file == str(cons)
     assert problem.column == column.replace("CH", name)

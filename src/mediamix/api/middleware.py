@@ -12,7 +12,6 @@ import logging
 import re
 import secrets
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +39,49 @@ class _TooLargeError(Exception):
     pass
 
 
+class _Exchange:
+    """One request/response as the middleware sees it: limits, headers, status."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, rid: str, limit: int) -> None:
+        self.scope, self._receive, self._send = scope, receive, send
+        self.rid, self.limit = rid, limit
+        self.status = 500
+        self.started = False
+        self.done = False  # the middleware answered itself; drop the app's messages
+        self.received = 0
+
+    async def send(self, message: Message) -> None:
+        if self.done:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+            self.status = message["status"]
+            raw = list(message.get("headers", []))
+            present = {k.decode("latin-1").lower() for k, _ in raw}
+            raw += [
+                (k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k not in present
+            ]
+            raw.append((b"x-request-id", self.rid.encode()))
+            message = {**message, "headers": raw}
+        await self._send(message)
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                await self.answer(413, "too_large", f"request body over {self.limit} bytes")
+                raise _TooLargeError
+        return message
+
+    async def answer(self, status: int, code: str, message: str, **headers: str) -> None:
+        if self.started:
+            return
+        response = error_response(status, code, message, headers=headers)
+        await response(self.scope, self._receive, self.send)
+        self.done = True
+
+
 class ServiceMiddleware:
     """Wraps the app; see the module docstring."""
 
@@ -56,84 +98,55 @@ class ServiceMiddleware:
         rid = given if _CLIENT_ID.fullmatch(given) else secrets.token_hex(8)
         token = request_id_var.set(rid)
         settings = self.ctx.config.api
-        method = scope["method"]
-        upload = (method, scope["path"].rstrip("/")) in UPLOAD_ROUTES
+        upload = (scope["method"], scope["path"].rstrip("/")) in UPLOAD_ROUTES
         limit = settings.max_upload_bytes if upload else settings.max_body_bytes
-        state: dict[str, Any] = {"status": 500, "started": False, "done": False}
+        exchange = _Exchange(scope, receive, send, rid, limit)
         start = time.perf_counter()
-
-        async def send_wrapped(message: Message) -> None:
-            if state["done"]:
-                return  # the middleware already answered (413)
-            if message["type"] == "http.response.start":
-                state["started"] = True
-                state["status"] = message["status"]
-                raw = [(k, v) for k, v in message.get("headers", [])]
-                present = {k.decode("latin-1").lower() for k, _ in raw}
-                for name, value in SECURITY_HEADERS.items():
-                    if name not in present:
-                        raw.append((name.encode(), value.encode()))
-                raw.append((b"x-request-id", rid.encode()))
-                message = {**message, "headers": raw}
-            await send(message)
-
-        async def answer(status: int, code: str, message: str, **extra: str) -> None:
-            response = error_response(status, code, message, headers=extra)
-            await response(scope, receive, send_wrapped)
-            state["done"] = True
-
-        received = 0
-
-        async def receive_counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    if not state["started"]:
-                        await answer(413, "too_large", f"request body over {limit} bytes")
-                    raise _TooLargeError
-            return message
-
         try:
-            declared = headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                await answer(413, "too_large", f"request body over {limit} bytes")
-                return
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                await exchange.answer(413, "too_large", f"request body over {limit} bytes")
+            else:
+                await self._run(exchange, settings.request_timeout)
+        finally:
+            self._record(exchange, time.perf_counter() - start)
+            request_id_var.reset(token)
+
+    async def _run(self, exchange: _Exchange, timeout: float) -> None:
+        try:
             await asyncio.wait_for(
-                self.app(scope, receive_counted, send_wrapped), timeout=settings.request_timeout
+                self.app(exchange.scope, exchange.receive, exchange.send), timeout=timeout
             )
         except _TooLargeError:
             pass
         except TimeoutError:
-            if not state["started"]:
-                await answer(
-                    503,
-                    "timeout",
-                    f"the request took longer than {settings.request_timeout:g} s",
-                    **{"retry-after": "5"},
-                )
-        except Exception:
-            log.exception("internal error", extra={"request_id": rid})
-            if not state["started"]:
-                await answer(
-                    500,
-                    "internal",
-                    f"internal error; quote request id {rid} when reporting it",
-                )
-        finally:
-            elapsed = time.perf_counter() - start
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.ctx.metrics.latency.labels(method, route, str(state["status"])).observe(elapsed)
-            log.info(
-                "request",
-                extra={
-                    "request_id": rid,
-                    "method": method,
-                    "route": route,
-                    "status": state["status"],
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "key_id": (scope.get("state") or {}).get("key_id"),
-                },
+            await exchange.answer(
+                503,
+                "timeout",
+                f"the request took longer than {timeout:g} s",
+                **{"retry-after": "5"},
             )
-            request_id_var.reset(token)
+        except Exception:
+            log.exception("internal error", extra={"request_id": exchange.rid})
+            await exchange.answer(
+                500,
+                "internal",
+                f"internal error; quote request id {exchange.rid} when reporting it",
+            )
+
+    def _record(self, exchange: _Exchange, elapsed: float) -> None:
+        scope = exchange.scope
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        method = scope["method"]
+        self.ctx.metrics.latency.labels(method, route, str(exchange.status)).observe(elapsed)
+        log.info(
+            "request",
+            extra={
+                "request_id": exchange.rid,
+                "method": method,
+                "route": route,
+                "status": exchange.status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "key_id": (scope.get("state") or {}).get("key_id"),
+            },
+        )

@@ -41,6 +41,9 @@ MAX_PERIODS = 10_000
 MAX_BODY = 5_000_000
 
 
+SOURCE = "request body"
+
+
 def parse_plan(body: bytes, content_type: str, channels: list[str]) -> np.ndarray:
     """A (T, C) spend matrix in the model's channel order from a CSV or JSON plan.
 
@@ -51,74 +54,91 @@ def parse_plan(body: bytes, content_type: str, channels: list[str]) -> np.ndarra
         ragged rows, no periods or too many; each problem names row and column.
     """
     kind = content_type.split(";")[0].strip().lower()
-    source = "request body"
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError.single("the body is not UTF-8 text", file=source) from None
-    columns: dict[str, list[Any]]
+        raise InputError.single("the body is not UTF-8 text", file=SOURCE) from None
     if kind == "text/csv":
-        rows = list(csv.reader(io.StringIO(text)))
-        if not rows:
-            raise InputError.single("empty CSV: expected a header of channel names", file=source)
-        header = [h.strip() for h in rows[0]]
-        columns = {h: [] for h in header}
-        if len(columns) != len(header):
-            raise InputError.single("duplicate channel in the header", file=source, row=0)
-        for r, row in enumerate(rows[1:], start=1):
-            if len(row) != len(header):
-                raise InputError.single(
-                    f"expected {len(header)} values, found {len(row)}", file=source, row=r
-                )
-            for name, cell in zip(header, row, strict=True):
-                columns[name].append(cell.strip())
+        columns = _csv_columns(text)
     elif kind == "application/json":
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError.single(
-                f"invalid JSON: {exc.msg}", file=source, row=exc.lineno
-            ) from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("spend"), dict):
-            raise InputError.single(
-                'expected {"spend": {"<channel>": [spend per period, ...]}}', file=source
-            )
-        columns = {}
-        for name, values in doc["spend"].items():
-            if not isinstance(values, list):
-                raise InputError.single("expected a list of numbers", file=source, column=name)
-            columns[str(name)] = values
+        columns = _json_columns(text)
     else:
         raise InputError.single(
-            f"unsupported content type '{kind}': use text/csv or application/json", file=source
+            f"unsupported content type '{kind}': use text/csv or application/json", file=SOURCE
         )
+    _check_channels(columns, channels)
+    return _spend_matrix(columns, channels)
+
+
+def _csv_columns(text: str) -> dict[str, list[Any]]:
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise InputError.single("empty CSV: expected a header of channel names", file=SOURCE)
+    header = [h.strip() for h in rows[0]]
+    columns: dict[str, list[Any]] = {h: [] for h in header}
+    if len(columns) != len(header):
+        raise InputError.single("duplicate channel in the header", file=SOURCE, row=0)
+    for r, row in enumerate(rows[1:], start=1):
+        if len(row) != len(header):
+            raise InputError.single(
+                f"expected {len(header)} values, found {len(row)}", file=SOURCE, row=r
+            )
+        for name, cell in zip(header, row, strict=True):
+            columns[name].append(cell.strip())
+    return columns
+
+
+def _json_columns(text: str) -> dict[str, list[Any]]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError.single(f"invalid JSON: {exc.msg}", file=SOURCE, row=exc.lineno) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("spend"), dict):
+        raise InputError.single(
+            'expected {"spend": {"<channel>": [spend per period, ...]}}', file=SOURCE
+        )
+    columns: dict[str, list[Any]] = {}
+    for name, values in doc["spend"].items():
+        if not isinstance(values, list):
+            raise InputError.single("expected a list of numbers", file=SOURCE, column=name)
+        columns[str(name)] = values
+    return columns
+
+
+def _check_channels(columns: dict[str, list[Any]], channels: list[str]) -> None:
     problems = [
-        Problem(f"unknown channel; the model has {', '.join(channels)}", file=source, column=n)
+        Problem(f"unknown channel; the model has {', '.join(channels)}", file=SOURCE, column=n)
         for n in columns
         if n not in channels
     ]
     problems += [
-        Problem("missing channel", file=source, column=n) for n in channels if n not in columns
+        Problem("missing channel", file=SOURCE, column=n) for n in channels if n not in columns
     ]
     if problems:
         raise InputError(problems)
     lengths = {len(columns[n]) for n in channels}
     if len(lengths) != 1:
-        raise InputError.single("every channel needs the same number of periods", file=source)
+        raise InputError.single("every channel needs the same number of periods", file=SOURCE)
     n_periods = lengths.pop()
     if not 1 <= n_periods <= MAX_PERIODS:
         raise InputError.single(
-            f"expected 1 to {MAX_PERIODS} periods, found {n_periods}", file=source
+            f"expected 1 to {MAX_PERIODS} periods, found {n_periods}", file=SOURCE
         )
+
+
+def _spend_matrix(columns: dict[str, list[Any]], channels: list[str]) -> np.ndarray:
+    n_periods = len(columns[channels[0]])
     spend = np.empty((n_periods, len(channels)))
+    problems = []
     for c, name in enumerate(channels):
         for t, value in enumerate(columns[name]):
             number = _number(value)
             if number is None or number < 0:
+                found = str(value)[:40]
                 problems.append(
                     Problem(
-                        f"expected a finite spend >= 0, found {str(value)[:40]!r}",
-                        file=source,
+                        f"expected a finite spend >= 0, found {found!r}",
+                        file=SOURCE,
                         row=t + 1,
                         column=name,
                     )

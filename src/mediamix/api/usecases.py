@@ -6,8 +6,6 @@ moving to the service's typed requests is a change in this file only.
 
 from __future__ import annotations
 
-import json
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,63 +79,50 @@ def check_upload(spec_path: Path, data_path: Path, config: ApiConfig) -> Checked
 def fit_model(
     spec_path: Path,
     out: Path,
+    request: Mapping[str, Any],
     *,
-    engine: str,
-    seed: int,
-    sampler: Mapping[str, Any],
     progress: Progress,
     config: ApiConfig,
 ) -> dict[str, Any]:
-    """Fit like ``mediamix fit`` and write the same folder; returns summary.json's document."""
+    """Fit like ``mediamix fit`` and write the same folder; returns summary.json's document.
+
+    ``request`` is the service's fit request as JSON (``engine``, ``seed``,
+    ``sampler``); Bayesian fits share the compiled-sampler cache of the CLI.
+    """
     from mediamix.service.fit import fit
 
-    options = dict(sampler)
-    if engine == "bayes":
-        options["compile_cache"] = config.compile_cache
+    doc = dict(request)
+    if doc.get("engine") == "bayes" and config.compile_cache:
+        doc["sampler"] = {**(doc.get("sampler") or {}), "compile_cache": config.compile_cache}
     outcome = fit(
         spec_path,
         out,
-        engine=engine,
-        seed=seed,
+        doc,
         limits=read_limits(config),
         progress=progress,
         home=config.home,
-        sampler=options,
     )
     return outcome.summary
 
 
-def optimize_model(
-    model_dir: Path,
-    *,
-    budget: float,
-    objective: str,
-    target: float | None,
-    constraints: Mapping[str, Any] | None,
-    periods: int | None,
-    risk_level: float | None,
-) -> dict[str, Any]:
+def optimize_model(model_dir: Path, request: Mapping[str, Any]) -> dict[str, Any]:
     """A budget plan from a fitted model folder: the plan.json document.
 
-    ``constraints`` is the C.yaml document as JSON; problems in it name the file
-    ``constraints``.
+    ``request`` is the service's optimize request as JSON (``budget``,
+    ``objective``, ``target``, ``constraints`` as the C.yaml document, ``periods``,
+    ``risk_level``); problems in the constraints name the file ``constraints``.
     """
-    from mediamix.service.optimize import model_response, optimize
+    from mediamix.service.optimize import model_response, optimize, optimize_request
 
-    response = model_response(model_dir, periods)
-    with tempfile.TemporaryDirectory(prefix="mediamix-api-") as tmp:
-        cons_path = None
-        if constraints is not None:
-            cons_path = Path(tmp) / "constraints"
-            cons_path.write_text(json.dumps(constraints))
-        plan = optimize(
-            response_model=response,
-            budget=budget,
-            objective=objective,
-            target=target,
-            constraints=cons_path,
-            risk_level=risk_level,
-        )
+    fields = {k: v for k, v in request.items() if k not in {"budget", "constraints"}}
+    response = model_response(model_dir, fields.get("periods"))
+    constraints = request.get("constraints")
+    if constraints is not None:
+        fields["constraints_file"] = "constraints"
+    plan = optimize(
+        optimize_request(request["budget"], constraints=constraints, **fields),
+        response_model=response,
+    )
     return plan.to_dict()
 
 

@@ -65,15 +65,10 @@ def _execute(
         raise InputError.single("the dataset of this fit was deleted", column="dataset_id")
     out = store.model_dir(job.tenant, p["model_id"])
     sweep_partial(store, job)
-    usecases.fit_model(
-        spec,
-        out,
-        engine=p["engine"],
-        seed=int(p["seed"]),
-        sampler=p.get("sampler") or {},
-        progress=progress,
-        config=config,
-    )
+    request = {"engine": p["engine"], "seed": int(p["seed"])}
+    if p.get("sampler"):
+        request["sampler"] = p["sampler"]
+    usecases.fit_model(spec, out, request, progress=progress, config=config)
     if store.get_model(job.tenant, p["model_id"]) is None:
         store.add_model(
             ModelRecord(p["model_id"], job.tenant, p["dataset_id"], p["engine"], job.id, now())

@@ -17,14 +17,12 @@ from mediamix.attribution.compare import (
     compare_methods,
     run_method,
 )
-from mediamix.attribution.journeys import (
-    Journeys,
-    read_event_log,
-    read_journeys,
-    read_paths,
-)
+from mediamix.attribution.events import read_event_log
+from mediamix.attribution.journeys import Journeys
 from mediamix.attribution.markov import MarkovResult, markov, markov_attribution
 from mediamix.attribution.mmm import mmm_attribution, mmm_shares
+from mediamix.attribution.paths import read_paths
+from mediamix.attribution.readers import read_journeys
 from mediamix.attribution.rules import (
     first_touch,
     last_touch,

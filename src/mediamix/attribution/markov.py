@@ -162,6 +162,57 @@ def _absorption(
     return np.asarray(x)[0]
 
 
+def _channels_in_states(uniq: np.ndarray, n_states: int, n_channels: int) -> np.ndarray:
+    """``contains[s, c]``: whether state ``s`` (0 is the start) holds channel ``c``."""
+    contains = np.zeros((n_states, n_channels), dtype=bool)
+    for col in range(uniq.shape[1]):
+        d = uniq[:, col]
+        ok = d > 0
+        contains[np.flatnonzero(ok) + 1, d[ok] - 1] = True
+    return contains
+
+
+def _removal_effects(
+    A: sparse.csc_matrix, rhs: np.ndarray, base: np.ndarray, contains: np.ndarray
+) -> np.ndarray:
+    """``1 - x_{-c} / x`` per channel (rows) and right-hand side (columns), in [0, 1]."""
+    removal = np.zeros((contains.shape[1], rhs.shape[1]))
+    for c in range(contains.shape[1]):
+        removed = _absorption(A, rhs, ~contains[:, c])
+        removal[c] = np.divide(base - removed, base, out=np.zeros_like(base), where=base > 0)
+    return np.clip(removal, 0.0, 1.0)  # round-off only: RE is in [0, 1]
+
+
+def _chain(
+    journeys: Journeys, order: int, weight: np.ndarray
+) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The chain's states and weighted transition counts.
+
+    Returns the state windows (``uniq``, channel codes + 1, 0 padded), the counts
+    between states (state 0 is the start), and per state the weight ending in
+    conversion, in null and (with values) the conversion value ending there.
+    """
+    windows, sjid, _ = _state_keys(journeys, order)
+    uniq, inverse = _encode_states(windows, journeys.n_channels)
+    n_states = len(uniq) + 1  # + start
+    state = inverse.astype(np.int64) + 1  # state index of each visited window
+    # transitions: start -> first state, state -> next state (same journey)
+    first = np.ones(len(state), dtype=bool)
+    first[1:] = sjid[1:] != sjid[:-1]
+    src = np.where(first, 0, np.concatenate(([0], state[:-1])))
+    counts = sparse.coo_matrix((weight[sjid], (src, state)), shape=(n_states, n_states)).tocsr()
+    last = np.ones(len(state), dtype=bool)
+    last[:-1] = sjid[1:] != sjid[:-1]
+    end_state = state[last]
+    end_jid = sjid[last]
+    to_conv = np.bincount(end_state, journeys.conversions[end_jid], minlength=n_states)
+    to_null = np.bincount(end_state, journeys.nulls[end_jid], minlength=n_states)
+    value_end = None
+    if journeys.value is not None:
+        value_end = np.bincount(end_state, journeys.value[end_jid], minlength=n_states)
+    return uniq, counts, to_conv, to_null, value_end
+
+
 def markov(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = True) -> MarkovResult:
     """Markov-chain attribution of order ``order`` with exact removal effects.
 
@@ -186,8 +237,8 @@ def markov(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = True)
 
     Examples
     --------
-    The worked example of the issue (see tests/attribution/test_markov.py for the
-    arithmetic):
+    A worked example (the arithmetic, by hand, is in
+    ``tests/attribution/test_attribution_worked_example.py``):
 
     >>> j = Journeys.from_paths(["A > B > C", "A > C", "B", "A > A > B", "C"],
     ...                         conversions=[1, 1, 0, 0, 1], nulls=[1, 0, 1, 1, 0])
@@ -207,46 +258,18 @@ def markov(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = True)
     if collapse_repeats:
         journeys = journeys.collapse_repeats()
     C = journeys.n_channels
-    windows, sjid, _ = _state_keys(journeys, order)
-    uniq, inverse = _encode_states(windows, C)
-    n_states = len(uniq) + 1  # + start
-    state = inverse.astype(np.int64) + 1  # state index of each visited window
-    # transitions: start -> first state, state -> next state (same journey)
-    first = np.ones(len(state), dtype=bool)
-    first[1:] = sjid[1:] != sjid[:-1]
-    src = np.where(first, 0, np.concatenate(([0], state[:-1])))
-    counts = sparse.coo_matrix((weight[sjid], (src, state)), shape=(n_states, n_states)).tocsr()
-    last = np.ones(len(state), dtype=bool)
-    last[:-1] = sjid[1:] != sjid[:-1]
-    end_state = state[last]
-    end_jid = sjid[last]
-    to_conv = np.bincount(end_state, journeys.conversions[end_jid], minlength=n_states)
-    to_null = np.bincount(end_state, journeys.nulls[end_jid], minlength=n_states)
-    out = np.asarray(counts.sum(axis=1)).ravel() + to_conv + to_null
+    uniq, P, to_conv, to_null, value_end = _chain(journeys, order, weight)
+    n_states = P.shape[0]
+    out = np.asarray(P.sum(axis=1)).ravel() + to_conv + to_null
     inv_out = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
-    P = sparse.diags(inv_out) @ counts
+    P = sparse.diags(inv_out) @ P
     r = to_conv * inv_out
-    has_value = journeys.value is not None
-    if has_value:
-        assert journeys.value is not None
-        value_end = np.bincount(end_state, journeys.value[end_jid], minlength=n_states)
-        rhs = np.column_stack([r, value_end * inv_out])
-    else:
-        rhs = r[:, None]
+    has_value = value_end is not None
+    rhs = np.column_stack([r, value_end * inv_out]) if value_end is not None else r[:, None]
     A = (sparse.identity(n_states, format="csc") - P).tocsc()
     base = _absorption(A, rhs)
     p_conv = float(base[0])
-    contains = np.zeros((n_states, C), dtype=bool)
-    for col in range(uniq.shape[1]):
-        d = uniq[:, col]
-        ok = d > 0
-        contains[np.flatnonzero(ok) + 1, d[ok] - 1] = True
-    removal = np.zeros((C, rhs.shape[1]))
-    for c in range(C):
-        keep = ~contains[:, c]
-        removed = _absorption(A, rhs, keep)
-        removal[c] = np.divide(base - removed, base, out=np.zeros_like(base), where=base > 0)
-    removal = np.clip(removal, 0.0, 1.0)  # round-off only: RE is in [0, 1]
+    removal = _removal_effects(A, rhs, base, _channels_in_states(uniq, n_states, C))
     re = removal[:, 0]
     total = journeys.total_conversions
     conversions = total * re / re.sum() if re.sum() > 0 else np.zeros(C)

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mediamix import __version__
+from mediamix.cli.flags import as_flags
 from mediamix.cli.progress import err_console, progress_bar
 from mediamix.errors import InputError, MediamixError, Problem
 from mediamix.settings import Settings, load_settings
@@ -119,24 +120,22 @@ def synth_cmd(
 ) -> None:
     """Write synthetic data with known truth (CSV, spec and truth.json)."""
     from mediamix.data.synthetic import SynthConfig
+    from mediamix.service.requests import SynthRequest, parse_request
     from mediamix.service.synth import write_synth
 
-    if kpi_type not in {"revenue", "conversions"}:
-        raise InputError.single(
-            f"--kpi-type must be revenue or conversions, not '{kpi_type}'", column="--kpi-type"
-        )
-    spec_path, result = write_synth(
-        out,
-        SynthConfig(
-            seed=seed,
-            weeks=weeks,
-            channels=channels,
-            geos=geos,
-            noise=noise,
-            media_share=media_share,
-            kpi_type=kpi_type,
-        ),
+    request = parse_request(
+        SynthRequest,
+        {
+            "seed": seed,
+            "weeks": weeks,
+            "channels": channels,
+            "geos": geos,
+            "noise": noise,
+            "media_share": media_share,
+            "kpi_type": kpi_type,
+        },
     )
+    spec_path, result = write_synth(out, SynthConfig(**request.model_dump()))
     table = Table(title=f"true channel effects (seed {seed})")
     for column in ("channel", "spend", "contribution", "roi", "mroi", "adstock", "saturation"):
         table.add_column(column)
@@ -164,7 +163,7 @@ def fit_cmd(
     out: Annotated[
         Path, typer.Option(help="Output folder: summary.json, decomposition.csv, model/.")
     ],
-    engine: Annotated[str, typer.Option(help="ridge|bayes")] = "ridge",
+    engine: Annotated[str, typer.Option(help="ridge|bayes|r-glmnet")] = "ridge",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     method: Annotated[
         str | None, typer.Option(help="bayes: nuts (default), svi or map (fast looks).")
@@ -184,24 +183,20 @@ def fit_cmd(
     """Fit a model and write summary.json, decomposition.csv and model/."""
     from mediamix.service.fit import fit
 
+    sampler = {
+        "method": method,
+        "chains": chains,
+        "warmup": warmup,
+        "draws": draws,
+        "geo_hierarchy": True if geo_model else None,
+    }
+    request: dict[str, Any] = {"engine": engine, "seed": seed}
+    chosen = {k: v for k, v in sampler.items() if v is not None}
+    if chosen or engine == "bayes":
+        cache = _settings().compile_cache_dir() if engine == "bayes" else None
+        request["sampler"] = chosen | ({"compile_cache": cache} if cache else {})
     with progress_bar(f"fit ({engine})") as update:
-        outcome = fit(
-            spec,
-            out,
-            engine=engine,
-            seed=seed,
-            limits=_limits(),
-            progress=update,
-            home=_settings().home,
-            sampler={
-                "method": method,
-                "chains": chains,
-                "warmup": warmup,
-                "draws": draws,
-                "geo_hierarchy": True if geo_model else None,
-                "compile_cache": _settings().compile_cache_dir() if engine == "bayes" else None,
-            },
-        )
+        outcome = fit(spec, out, request, limits=_limits(), progress=update, home=_settings().home)
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)
     _print_summary(outcome.summary)
@@ -292,10 +287,18 @@ def demo_cmd(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
 ) -> None:
-    """Run the whole platform end to end on synthetic data, offline."""
-    from mediamix.service.demo import run_demo
+    """Fit both engines on synthetic data with known truth and judge them against it, offline."""
+    from mediamix.service.demo import ENGINE_LABELS, run_demo
 
-    steps = ["synthesizing", "validating", "validated", "fitting", "optimizing", "writing"]
+    steps = [
+        "synthesizing",
+        "validating",
+        "validated",
+        "fitting the ridge",
+        "fitting the Bayesian",
+        "optimizing",
+        "writing",
+    ]
     with progress_bar("demo") as update:
         seen = [0]
 
@@ -303,29 +306,62 @@ def demo_cmd(
             seen[0] += 1
             update(seen[0] / (len(steps) + 1), message)
 
-        outcome = run_demo(out, seed=seed, step=step)
-        update(1.0, "done")
-    table = Table(title="recovery: estimated vs true ROI")
-    for column in ("channel", "true roi", "estimated roi", "90% interval"):
-        table.add_column(column, justify="right")
-    records: list[dict[str, Any]] = outcome.recovery.to_dict("records")  # type: ignore[assignment]
-    for row in records:
-        interval = row["roi_interval"]
-        table.add_row(
-            str(row["channel"]),
-            _num(row["true_roi"]),
-            _num(row["estimated_roi"]),
-            f"{interval[0]:.2f}-{interval[1]:.2f}" if interval else "-",
+        outcome = run_demo(
+            out,
+            seed=seed,
+            step=step,
+            sampler={"compile_cache": _settings().compile_cache_dir()},
         )
+        update(1.0, "done")
+    comparison = outcome.comparison
+    table = Table(title=f"both engines against the known truth (synthetic data, seed {seed})")
+    for column in (
+        "engine",
+        "contribution error",
+        "ROI error",
+        "true ROI in 90% interval",
+        "plan uplift in truth",
+    ):
+        table.add_column(column, justify="right")
+    for engine, m in comparison["engines"].items():
+        table.add_row(
+            ENGINE_LABELS.get(engine, engine),
+            f"{m['contribution_error']:.0%}",
+            f"{m['roi_error']:.0%}",
+            f"{m['covered']} of {m['channels']}",
+            f"{m['plan_uplift_in_truth']:+.2%}",
+        )
+    table.add_row("best possible", "", "", "", f"{comparison['best_uplift_in_truth']:+.2%}")
     out_console.print(table)
-    plan = outcome.plan
-    out_console.print(
-        f"recommended plan at the same budget ({plan['budget']:,.0f}): judged with the true "
-        f"curves it changes the KPI by {outcome.uplift_in_truth:+.2%}",
-        markup=False,
-    )
-    for note in plan.get("notes") or []:
-        out_console.print(f"note: {note}", markup=False)
+    per_channel = Table(title="per channel: true vs estimated ROI (90% interval)")
+    per_channel.add_column("channel", justify="right")
+    per_channel.add_column("true roi", justify="right")
+    engines = list(comparison["engines"])
+    for engine in engines:
+        per_channel.add_column(ENGINE_LABELS.get(engine, engine), justify="right")
+    per_channel.add_column("moves with season (R^2)", justify="right")
+    records: list[dict[str, Any]] = outcome.recovery.to_dict("records")  # type: ignore[assignment]
+    by_key = {(r["engine"], r["channel"]): r for r in records}
+    for ch in comparison["channels"]:
+        cells = []
+        for engine in engines:
+            r = by_key[(engine, ch["channel"])]
+            mark = "" if r["covered"] else " (out)"
+            cells.append(
+                f"{r['estimated_roi']:.2f} [{r['roi_low']:.2f}, {r['roi_high']:.2f}]{mark}"
+            )
+        r2 = ch.get("baseline_r2")
+        per_channel.add_row(
+            str(ch["channel"]),
+            f"{ch['true_roi']:.2f}",
+            *cells,
+            "-" if r2 is None else f"{r2:.0%}",
+        )
+    out_console.print(per_channel)
+    out_console.print(outcome.conclusion, markup=False)
+    for engine, plan in outcome.plans.items():
+        for note in plan.get("notes") or []:
+            out_console.print(f"note ({ENGINE_LABELS.get(engine, engine)}): {note}", markup=False)
     for name, path in outcome.files.items():
         out_console.print(f"  {name:<14}{path}", markup=False)
     out_console.print(f"open {outcome.files['report']} in a browser", markup=False)
@@ -340,6 +376,7 @@ def _register_commands() -> None:
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
     from mediamix.cli.reach import reach_fit_cmd
+    from mediamix.cli.rlang import check_app, export_app, import_app, r_script_cmd
     from mediamix.cli.serve import serve_cmd
     from mediamix.cli.transform import transform_cmd
     from mediamix.cli.worker import worker_cmd
@@ -350,6 +387,10 @@ def _register_commands() -> None:
     app.command("transform")(transform_cmd)
     app.add_typer(pipeline_app, name="pipeline")
     app.command("reach-fit")(reach_fit_cmd)
+    app.add_typer(check_app, name="check")
+    app.add_typer(import_app, name="import")
+    app.add_typer(export_app, name="export")
+    app.command("r-script")(r_script_cmd)
     app.command("serve")(serve_cmd)
     app.add_typer(keys_app, name="keys")
     app.command("worker")(worker_cmd)
@@ -370,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _print_problems(exc.warnings, title="warnings:")
         err_console.print(f"error: {len(exc.problems)} problem(s) in the input:", markup=False)
         for p in exc.problems:
-            err_console.print(f"  {p}", markup=False)
+            err_console.print(f"  {as_flags(p)}", markup=False)
         err_console.print("nothing was written.", markup=False)
         sys.exit(2)
     except MediamixError as exc:

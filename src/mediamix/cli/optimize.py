@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from mediamix.errors import InputError
+from mediamix.optimization.response import ResponseModel
 from mediamix.optimization.risk import DEFAULT_LEVEL
 from mediamix.optimization.solver import Objective, Plan
-from mediamix.service.optimize import optimize
+from mediamix.service.optimize import optimize, optimize_request
 
 
 def _fmt(v: float | None, digits: int = 2) -> str:
@@ -109,7 +110,28 @@ def optimize_cmd(
     if weekly:
         _weekly(model, curves, budget, objective, constraints, out, periods)
         return
-    response_model = None
+    response_model = _response_model(model, curves, reach, objective, periods)
+    request = optimize_request(
+        budget,
+        constraints=constraints,
+        scenarios=scenarios,
+        objective=objective,
+        target=target,
+        risk_level=None if no_risk else risk_level,
+        frontier=frontier,
+    )
+    plan = optimize(request, curves=curves, response_model=response_model, out=out)
+    _print_plan(plan, out)
+
+
+def _response_model(
+    model: Path | None,
+    curves: Path | None,
+    reach: Path | None,
+    objective: Objective,
+    periods: int | None,
+) -> ResponseModel | None:
+    """The response model the flags name (``--model`` or ``--reach``), if any."""
     if reach is not None:
         if model is not None or curves is not None or objective != Objective.REACH:
             raise InputError.single(
@@ -118,32 +140,24 @@ def optimize_cmd(
             )
         from mediamix.service.optimize import reach_response
 
-        response_model = reach_response(reach, periods)
-    elif objective == Objective.REACH and curves is None:
+        return reach_response(reach, periods)
+    if objective == Objective.REACH and curves is None:
         # CURVES.json may describe reach directly; a fitted KPI model does not
         raise InputError.single(
             "--objective reach takes --reach reach.json or --curves CURVES.json "
             "whose response is reach",
             column="--objective",
         )
-    elif model is not None:
+    if model is not None:
         from mediamix.service.optimize import model_response
 
-        response_model = model_response(model, periods)
-    elif periods is not None:
+        return model_response(model, periods)
+    if periods is not None:
         raise InputError.single("--periods applies to --model or --reach only", column="--periods")
-    plan = optimize(
-        curves=curves,
-        response_model=response_model,
-        budget=budget,
-        objective=objective,
-        target=target,
-        constraints=constraints,
-        out=out,
-        risk_level=None if no_risk else risk_level,
-        scenarios=scenarios,
-        frontier=frontier,
-    )
+    return None
+
+
+def _print_plan(plan: Plan, out: Path | None) -> None:
     console = Console()
     console.print(plan_table(plan))
     if plan.response_interval is not None:
@@ -174,12 +188,10 @@ def _weekly(
 
     if model is None or curves is not None:
         raise InputError.single("--weekly needs --model (and no --curves)", column="--weekly")
-    if objective != Objective.REVENUE:
-        raise InputError.single(
-            "--weekly supports --objective revenue only (not yet the others)",
-            column="--objective",
-        )
-    doc = optimize_weekly(model, budget=budget, periods=periods, constraints=constraints, out=out)
+    request = optimize_request(
+        budget, constraints=constraints, objective=objective, periods=periods
+    )
+    doc = optimize_weekly(model, request, out=out).to_dict()
     names = list(doc["channels"])
     table = Table(title=f"weekly plan, budget {doc['budget']:,.2f}, {doc['periods']} weeks")
     for col in ("week", "date", *names, "response"):

@@ -12,7 +12,7 @@ delayed geometric) and its saturation (Hill with slope 0.8-2.5, or logistic) fro
 the registry in :mod:`mediamix.transforms`, so ``truth.json`` can be read back into
 the same transform objects. Betas are set so that media makes up ``media_share`` of
 the KPI. The truth holds per channel the contribution, ROI and mROI by the
-definitions of CONTRACTS.md, computed on the noise-free KPI.
+definitions of ``summary.json`` (``docs/formats.md``), computed on the noise-free KPI.
 """
 
 from __future__ import annotations

@@ -159,7 +159,8 @@ def huggingface_downloader(
                     "Hugging Face downloads need the datasets library: "
                     "pip install 'mediamix[connectors]'"
                 ) from None
-            loader = datasets.load_dataset
+            # datasets 5 exports its functions lazily, which type checkers cannot see
+            loader = datasets.load_dataset  # type: ignore[attr-defined,unused-ignore]
         log.info("loading huggingface dataset %s (split %s)", dataset, split)
         try:
             extra = {"data_files": data_files} if data_files is not None else {}
@@ -198,7 +199,7 @@ def read_saved_dataset(path: Path, split: str = "train") -> pd.DataFrame:
         The ``datasets`` library is missing or the folder cannot be read.
     """
     try:
-        from datasets import load_from_disk
+        from datasets import load_from_disk  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         raise SourceUnavailableError(
             f"{path} is a saved Hugging Face dataset; reading it needs the datasets library: "

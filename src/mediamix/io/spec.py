@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from mediamix.data.spec import ModelSpec
-from mediamix.errors import InputError, Problem
+from mediamix.errors import InputError, Problem, problems_from_validation
 
 __all__ = ["WAREHOUSE", "read_spec", "spec_from_text"]
 
@@ -57,39 +57,41 @@ def spec_from_text(text: str, *, source: str = "<spec>") -> ModelSpec:
     try:
         return ModelSpec.model_validate(content)
     except ValidationError as exc:
-        problems = [_problem_from_pydantic(err, root, source) for err in exc.errors()]
-        raise InputError(problems) from None
+        raise InputError(_spec_problems(exc, root, source)) from None
 
 
-def _problem_from_pydantic(err: Any, root: yaml.Node | None, source: str) -> Problem:
-    loc = tuple(err.get("loc", ()))
-    # pydantic reports union alternatives as extra loc parts; keep the spec keys only
-    keys = [
-        part
-        for part in loc
-        if not (
-            isinstance(part, str)
-            and (
-                "[" in part
-                or part
-                in {"float", "tuple[float,float]", "int", "SeasonalitySpec", "function-after"}
-            )
-        )
-    ]
-    dotted = ".".join(str(k) for k in keys)
-    kind = err.get("type", "")
-    if kind == "extra_forbidden":
-        message = f"unknown key '{keys[-1] if keys else dotted}'"
-        parent = ".".join(str(k) for k in keys[:-1])
-        if parent:
-            message += f" under '{parent}'"
-        message += " (check the spelling; see the spec reference in the README)"
-    elif kind == "missing":
-        message = f"required key '{dotted}' is missing"
-    else:
-        message = f"'{dotted}': {err.get('msg', 'invalid value')}" if dotted else err.get("msg", "")
-    line = _line_of(root, keys)
-    return Problem(message, file=source, row=line, column=dotted or None)
+# pydantic's tags for the members of a union (``seasonality: SeasonalitySpec | int``,
+# transform parameters ``float | tuple[float, float]``): not keys of the spec
+_UNION_TAGS = ("float", "int", "SeasonalitySpec")
+
+
+def _spec_problems(exc: ValidationError, root: yaml.Node | None, source: str) -> list[Problem]:
+    """The spec's validation errors, each with the line and key path it concerns."""
+
+    def keys(path: str) -> list[Any]:
+        return [int(k) if k.isdigit() else k for k in path.split(".")] if path else []
+
+    def message(err: Any, path: str) -> str:
+        kind = err.get("type", "")
+        parts = keys(path)
+        if kind == "extra_forbidden":
+            text = f"unknown key '{parts[-1] if parts else path}'"
+            parent = ".".join(str(k) for k in parts[:-1])
+            if parent:
+                text += f" under '{parent}'"
+            return text + " (check the spelling; see the spec reference in the README)"
+        if kind == "missing":
+            return f"required key '{path}' is missing"
+        return f"'{path}': {err.get('msg', 'invalid value')}" if path else err.get("msg", "")
+
+    return problems_from_validation(
+        exc,
+        file=source,
+        message=message,
+        row=lambda path: _line_of(root, keys(path)),
+        root=None,
+        skip=_UNION_TAGS,
+    )
 
 
 def _line_of(root: yaml.Node | None, keys: list[Any]) -> int | None:

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from mediamix.data.dataset import Dataset
+from mediamix.data.spec import Frequency, ModelSpec
 
-__all__ = ["BaselineDesign", "baseline_features"]
+__all__ = ["BaselineDesign", "baseline_design", "baseline_features"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,32 @@ class BaselineDesign:
             controls=tuple(d["controls"]),
             organic=tuple(d["organic"]),
         )
+
+
+def baseline_design(data: Dataset, spec: ModelSpec) -> BaselineDesign:
+    """The baseline a spec asks for, fitted to the data's window.
+
+    Yearly seasonality needs at least 300 days of data (fewer cannot tell it from
+    trend and noise); weekly seasonality applies to daily data only. The trend counts
+    from the first period, in units of the window's span.
+    """
+    span = float((data.dates[-1] - data.dates[0]).astype(int))
+    yearly = spec.yearly_harmonics if span >= 300 else 0
+    weekly = (
+        spec.seasonality.weekly
+        if (not isinstance(spec.seasonality, int) and data.frequency == Frequency.daily)
+        else 0
+    )
+    return BaselineDesign(
+        origin=str(data.dates[0]),
+        trend_span_days=max(span, 1.0),
+        trend=spec.trend,
+        yearly=yearly,
+        weekly=weekly,
+        events=data.event_names,
+        controls=data.control_names,
+        organic=data.organic_names,
+    )
 
 
 def baseline_features(design: BaselineDesign, data: Dataset, geo: int = 0) -> np.ndarray:

@@ -59,14 +59,21 @@ bootstrap x Pareto-front draws alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from mediamix.models.result import ChannelFit, FitResult
 from mediamix.transforms.registry import adstock_from_dict, saturation_from_dict
 
-__all__ = ["PARETO_FIT_TOLERANCE", "FittedResponse", "evenly_spaced"]
+__all__ = [
+    "PARETO_FIT_TOLERANCE",
+    "FittedResponse",
+    "evenly_spaced",
+    "response_curve_table",
+    "response_curves",
+]
 
 PARETO_FIT_TOLERANCE = 0.05
 """Pareto-front models within this relative training NRMSE of the best count as draws."""
@@ -245,6 +252,76 @@ class FittedResponse:
                 terms = np.where(a > 0, np.asarray(sat.derivative(v)) * a, 0.0)
             out[..., c] = self._betas[c] * terms.sum(-1)
         return out
+
+
+def response_curves(
+    result: FitResult, multiples: Sequence[float] = tuple(np.linspace(0.0, 2.0, 21))
+) -> dict[str, dict[str, list[float]]]:
+    r"""Response and marginal ROI of each channel over a grid of its total spend.
+
+    Channel ``c``'s spend in every period is multiplied by ``m`` (the others held at
+    history), so the spend grid is ``m * total_spend_c`` and the historical pattern
+    and carry-over are kept:
+
+    .. math:: R_c(m) = \sum_t \mathrm{comp}_{tc}(m \cdot x_{\cdot c}), \qquad
+              \mathrm{mROI}_c(m) = \frac{R_c(1.01\,m) - R_c(m)}{0.01\, m\, S_c}
+
+    with :math:`S_c` the historical total spend (at ``m = 0`` the step is 1% of
+    :math:`S_c` instead). ``R`` includes the channel's share of synergy terms.
+    Units: KPI, and KPI per currency unit. Every engine's result has them (they
+    read only the fitted transforms); :meth:`FitResult.response_curves
+    <mediamix.models.result.FitResult.response_curves>` gives them as a tidy table.
+
+    Examples
+    --------
+    >>> from mediamix.models.result import example_result
+    >>> curves = response_curves(example_result(), multiples=(0.0, 1.0))
+    >>> curves["tv"]["multiple"], curves["tv"]["response"][0]
+    ([0.0, 1.0], 0.0)
+    """
+    spend = result.data.spend[0]
+    totals = spend.sum(axis=0)
+    out: dict[str, dict[str, list[float]]] = {}
+    for c, name in enumerate(result.channel_names):
+
+        def total(m: float, c: int = c) -> float:
+            x = spend.copy()
+            x[:, c] *= m
+            return float(result.media_components(x)[:, c].sum())
+
+        rows: dict[str, list[float]] = {
+            "multiple": [],
+            "spend": [],
+            "response": [],
+            "marginal_roi": [],
+        }
+        for m in multiples:
+            r = total(m)
+            step = 0.01 * m if m > 0 else 0.01
+            dm = (total(m + step) - r) / (step * totals[c]) if totals[c] > 0 else float("nan")
+            rows["multiple"].append(float(m))
+            rows["spend"].append(float(m * totals[c]))
+            rows["response"].append(r)
+            rows["marginal_roi"].append(float(dm))
+        out[name] = rows
+    return out
+
+
+def response_curve_table(
+    result: FitResult, multiples: Sequence[float] = tuple(np.linspace(0.0, 2.0, 21))
+) -> pd.DataFrame:
+    """The response curves of :func:`response_curves` as a tidy table.
+
+    One row per channel and spend multiple: ``channel``, ``multiple``, ``spend``,
+    ``response``, ``marginal_roi``.
+    """
+    rows = [
+        {"channel": name, **dict(zip(curve, values, strict=True))}
+        for name, curve in response_curves(result, multiples).items()
+        for values in zip(*curve.values(), strict=True)
+    ]
+    columns = ["channel", "multiple", "spend", "response", "marginal_roi"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 MAX_POSTERIOR_DRAWS = 100

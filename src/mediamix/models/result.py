@@ -28,7 +28,7 @@ baseline, to the fitted KPI.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -42,7 +42,7 @@ from mediamix.models.design import BaselineDesign, baseline_features
 from mediamix.models.metrics import fit_metrics
 from mediamix.transforms.registry import adstock_from_dict, saturation_from_dict
 
-__all__ = ["SCHEMA_VERSION", "ChannelFit", "FitResult"]
+__all__ = ["SCHEMA_VERSION", "ChannelFit", "FitResult", "example_result"]
 
 SCHEMA_VERSION = 1
 
@@ -203,6 +203,53 @@ class FitResult:
         for c, name in enumerate(self.channel_names):
             frame[name] = media[:, c]
         return frame
+
+    def decompose(self) -> pd.DataFrame:
+        """The decomposition of the window: ``decomposition.csv`` as a DataFrame.
+
+        One row per period: ``date``, ``actual``, ``fitted``, one column per
+        baseline component (``intercept``, ``trend``, seasonality, controls,
+        events) and one per channel; the components sum to ``fitted``.
+
+        Examples
+        --------
+        >>> result = example_result()
+        >>> frame = result.decompose()
+        >>> list(frame.columns)
+        ['date', 'actual', 'fitted', 'intercept', 'tv', 'search']
+        >>> bool(np.allclose(frame.iloc[:, 3:].sum(axis=1), frame["fitted"]))
+        True
+        """
+        return self.decomposition()
+
+    def response_curves(
+        self, multiples: Sequence[float] = tuple(np.linspace(0.0, 2.0, 21))
+    ) -> pd.DataFrame:
+        """Each channel's response to its spend scaled by ``multiples``, as a tidy table.
+
+        Channel ``c``'s spend in every period of the window is multiplied by ``m``
+        (the others held at history), so ``spend = m * total spend`` and the
+        historical pattern and carry-over are kept; ``response`` is the channel's
+        total contribution (KPI units) and ``marginal_roi`` its derivative per
+        currency unit (see :func:`mediamix.models.response.response_curves`).
+
+        Returns
+        -------
+        DataFrame
+            ``channel``, ``multiple``, ``spend``, ``response``, ``marginal_roi``.
+
+        Examples
+        --------
+        >>> curves = example_result().response_curves(multiples=(0.0, 1.0, 2.0))
+        >>> curves[curves["channel"] == "tv"]["multiple"].tolist()
+        [0.0, 1.0, 2.0]
+        >>> at_history = curves[(curves["channel"] == "tv") & (curves["multiple"] == 1.0)]
+        >>> bool(np.isclose(at_history["response"].item(), example_result().contributions()[0]))
+        True
+        """
+        from mediamix.models.response import response_curve_table
+
+        return response_curve_table(self, multiples)
 
     # ---- metrics --------------------------------------------------------
     def contributions(self, scale: float = 1.0) -> np.ndarray:
@@ -368,6 +415,70 @@ class FitResult:
             draws=draws,
             synergy={(str(a), str(b)): float(g) for a, b, g in meta.get("synergy", [])},
         )
+
+
+def example_result(periods: int = 52) -> FitResult:
+    """A small fitted model with known parameters, for examples and tests.
+
+    Two channels (``tv``: geometric adstock 0.5 and Hill saturation; ``search``: no
+    carry-over, Hill), weekly spend with a yearly swing, an intercept of 1,000 and
+    no other baseline component; ``actual`` is the fitted KPI itself.
+
+    Examples
+    --------
+    >>> result = example_result()
+    >>> result.channel_names, result.data.n_periods
+    (('tv', 'search'), 52)
+    """
+    from mediamix.data.spec import Frequency
+
+    t = np.arange(periods)
+    spend = np.column_stack(
+        [100.0 + 50.0 * np.sin(2 * np.pi * t / 52), 60.0 + 20.0 * np.cos(2 * np.pi * t / 52)]
+    )
+    dates = np.datetime64("2024-01-01") + 7 * t
+    design = BaselineDesign(
+        origin="2024-01-01",
+        trend_span_days=float(7 * max(periods - 1, 1)),
+        trend=False,
+        yearly=0,
+        weekly=0,
+        events=(),
+        controls=(),
+        organic=(),
+    )
+    channels = {
+        "tv": ChannelFit(
+            adstock={"type": "geometric", "alpha": 0.5},
+            saturation={"type": "hill", "half_saturation": 150.0, "slope": 1.5},
+            beta=400.0,
+        ),
+        "search": ChannelFit(
+            adstock={"type": "geometric", "alpha": 0.0},
+            saturation={"type": "hill", "half_saturation": 50.0, "slope": 1.0},
+            beta=200.0,
+        ),
+    }
+    media = np.column_stack([fit.response(spend[:, i]) for i, fit in enumerate(channels.values())])
+    data = Dataset(
+        dates=dates,
+        geos=("national",),
+        channels=("tv", "search"),
+        kpi=1000.0 + media.sum(axis=1),
+        spend=spend,
+        kpi_name="revenue",
+        frequency=Frequency.weekly,
+        source="example",
+    )
+    return FitResult(
+        engine="ridge",
+        spec={},
+        data=data,
+        design=design,
+        intercept=1000.0,
+        baseline_coef=np.zeros(0),
+        channels=channels,
+    )
 
 
 def _summary_info(info: Mapping[str, Any]) -> dict[str, Any]:

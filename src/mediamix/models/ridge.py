@@ -18,7 +18,10 @@ exactly. Results are invariant to the currency unit of spend and to the unit of
 the KPI (contributions scale with the KPI).
 
 ROI intervals come from a moving-block bootstrap of residuals (blocks of 4
-periods) that refits the linear coefficients with the transforms held fixed.
+periods) that refits the linear coefficients with the transforms held fixed,
+combined with the spread of the model ensemble below, so they also carry the
+uncertainty of the curves (:func:`curve_roi_interval`); ``draws["roi"]`` stays the
+bootstrap alone.
 
 Plans are made on a model ensemble (``info["ensemble"]``, :func:`model_ensemble`):
 up to 100 models of the search whose in-sample fit is within a likelihood-ratio
@@ -40,16 +43,19 @@ from typing import Any
 import numpy as np
 
 from mediamix.data.dataset import Dataset
-from mediamix.data.spec import Frequency, ModelSpec
+from mediamix.data.spec import ModelSpec
 from mediamix.errors import InputError, Problem
-from mediamix.models.design import BaselineDesign, baseline_features
-from mediamix.models.response import evenly_spaced
+from mediamix.models.design import BaselineDesign, baseline_design, baseline_features
+from mediamix.models.response import evenly_spaced, response_curves
 from mediamix.models.result import ChannelFit, FitResult
+from mediamix.models.ridge_info import search_info
 from mediamix.models.search import (
     ADSTOCK_FAMILIES,
     WEIBULL_L_MAX,
     Candidates,
     LiftTarget,
+    SearchOptimizer,
+    SearchOptions,
     SearchProblem,
     SearchResult,
     media_features,
@@ -60,7 +66,14 @@ from mediamix.models.search import (
     search_space,
 )
 
-__all__ = ["Prepared", "RidgeOptions", "count_parameters", "fit_ridge", "prepare"]
+__all__ = [
+    "Prepared",
+    "RidgeOptions",
+    "count_parameters",
+    "curve_roi_interval",
+    "fit_ridge",
+    "prepare",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,40 +89,32 @@ class RidgeOptions:
     seed : int
         Seeds the search, the clustering and the bootstrap.
     candidates : int
-        Candidates evaluated by the search. 10,000 by default: with 5,000 the
-        median contribution error depended on the optimizer's seed (0.198-0.256
-        on seeds 0-19 over optimizer seeds 0-2); with 10,000 it stayed within
-        0.203-0.239 for optimizer seeds 0-2 on seeds 0-19 and 100-119
-        (``benchmarks/results/ridge.md``); the fit on robyn-simulated-weekly took
-        2.6-6 s on the shared 2-core machine.
+        Candidates evaluated by the search. 10,000 by default: with fewer, the
+        recovered contributions depended more on the optimizer's seed
+        (``benchmarks/results/ridge.md``).
     batch : int
         Candidates per vectorized evaluation (the DE population).
-    optimizer : {"de", "scipy", "pymoo", "nevergrad", "random"}
-        ``"de"`` (default): the numpy JADE differential evolution;
-        ``"scipy"``: :func:`scipy.optimize.differential_evolution` (``rand1bin``),
-        vectorized, one batch per generation (same speed, slightly worse and less
-        even recovery: one optimizer seed of three at 0.254); ``"pymoo"``: pymoo's
-        NSGA-II (recovers worse: 0.41); ``"nevergrad"``: ``TwoPointsDE`` by
-        ask/tell (slower); ``"random"``: Latin hypercube. The measurements are in
-        :mod:`mediamix.models.search`.
+    optimizer : str or callable
+        ``"de"`` (default): the numpy JADE differential evolution; ``"random"``:
+        Latin hypercube; or a function of an
+        :class:`~mediamix.models.search.OptimizerContext` (the optimizers measured
+        against JADE are in ``benchmarks/search_optimizers.py``).
     selection : str
         Rule that picks the recommended model (see
         :data:`mediamix.models.search.SELECTION_RULES`).
     val_share : (float, float)
         Share of the last periods held out for ``nrmse_val``: equal bounds fix it
         (default 15%), different bounds search it per candidate (the training
-        window of the time-ordered split). Searching (0.1, 0.25) did not improve
-        recovery (median error 0.240 / 0.236 on seeds 0-19 / 100-119, within the
-        spread across optimizer seeds) and costs throughput (one solve per
-        distinct window), so the default holds it fixed.
+        window of the time-ordered split). Searching it did not improve recovery
+        and costs throughput (one solve per distinct window), so the default holds
+        it fixed (``benchmarks/results/ridge.md``).
     log10_lambda : (float, float)
         Search bounds of the ridge penalty.
     standardize_media : bool
         Penalize each media coefficient times its column's standard deviation (as
-        glmnet's standardization does) instead of the coefficient itself. Measured
-        recovery was the same within noise (median error 0.228 vs 0.233 on seeds
-        0-19 and 0.228 vs 0.224 on 100-119, averaged over optimizer seeds 0-2), so
-        it is off by default.
+        glmnet's standardization does) instead of the coefficient itself. Off by
+        default: measured recovery was the same within noise
+        (``benchmarks/results/ridge.md``).
     bootstrap, block : int
         Bootstrap draws and block length (periods) for the ROI intervals.
     ensemble : int
@@ -123,7 +128,7 @@ class RidgeOptions:
     seed: int = 0
     candidates: int = 10_000
     batch: int = 200
-    optimizer: str = "de"
+    optimizer: str | SearchOptimizer = "de"
     selection: str = "medoid_near_best"
     val_share: tuple[float, float] = (0.15, 0.15)
     log10_lambda: tuple[float, float] = (-6.0, -1.0)
@@ -160,6 +165,7 @@ class Prepared:
     """A dataset turned into a :class:`SearchProblem`, with what it takes to undo scaling."""
 
     data: Dataset
+    spec: ModelSpec
     design: BaselineDesign
     problem: SearchProblem
     scale_y: float
@@ -175,23 +181,8 @@ def prepare(data: Dataset, spec: ModelSpec, standardize_media: bool = False) -> 
     kpi = data.kpi[0]
     scale_y = float(np.mean(kpi)) or 1.0
     y = kpi / scale_y
-    span = float((data.dates[-1] - data.dates[0]).astype(int))
-    yearly = spec.yearly_harmonics if span >= 300 else 0
-    weekly = (
-        spec.seasonality.weekly
-        if (not isinstance(spec.seasonality, int) and data.frequency == Frequency.daily)
-        else 0
-    )
-    design = BaselineDesign(
-        origin=str(data.dates[0]),
-        trend_span_days=max(span, 1.0),
-        trend=spec.trend,
-        yearly=yearly,
-        weekly=weekly,
-        events=data.event_names,
-        controls=data.control_names,
-        organic=data.organic_names,
-    )
+    design = baseline_design(data, spec)
+    yearly = design.yearly
     raw = baseline_features(design, data)
     mu = raw.mean(axis=0)
     sd = raw.std(axis=0)
@@ -227,7 +218,14 @@ def prepare(data: Dataset, spec: ModelSpec, standardize_media: bool = False) -> 
         standardize_media=standardize_media,
     )
     return Prepared(
-        data=data, design=design, problem=problem, scale_y=scale_y, mu=mu, sd=sd, yearly=yearly
+        data=data,
+        spec=spec,
+        design=design,
+        problem=problem,
+        scale_y=scale_y,
+        mu=mu,
+        sd=sd,
+        yearly=yearly,
     )
 
 
@@ -270,7 +268,6 @@ def refit(prep: Prepared, cand: Candidates) -> tuple[np.ndarray, np.ndarray, np.
 
 def build_result(
     prep: Prepared,
-    spec: ModelSpec,
     cand: Candidates,
     coef: np.ndarray,
     K: np.ndarray,
@@ -303,7 +300,7 @@ def build_result(
     extra: dict[str, Any] = {"synergy": synergy} if synergy else {}
     return FitResult(
         engine="ridge",
-        spec=spec.to_dict(),
+        spec=prep.spec.to_dict(),
         data=data,
         design=prep.design,
         intercept=intercept,
@@ -346,14 +343,16 @@ def fit_ridge(
     search = run_search(
         prep.problem,
         space,
-        candidates=options.candidates,
-        batch=options.batch,
-        seed=options.seed,
-        optimizer=options.optimizer,  # type: ignore[arg-type]
-        rule=options.selection,
-        rssd_weight=options.rssd_weight,
-        clusters=options.clusters,
-        progress=progress,
+        SearchOptions(
+            candidates=options.candidates,
+            batch=options.batch,
+            seed=options.seed,
+            optimizer=options.optimizer,
+            rule=options.selection,
+            rssd_weight=options.rssd_weight,
+            clusters=options.clusters,
+        ),
+        progress,
     )
     cand = search.candidates.take([search.chosen])
     coef, X, K = refit(prep, cand)
@@ -362,16 +361,21 @@ def fit_ridge(
     rng = np.random.default_rng([options.seed, 1])
     revenue = prep.data.kpi_type.value == "revenue"
     bounds, roi_draws = _bootstrap_roi(
-        X, prep.problem, coef, float(cand.lam[0]), prep.scale_y, options, rng, _weights(prep, X)
+        prep, X, coef, float(cand.lam[0]), options, rng, _weights(prep, X)
     )
-    intervals = dict(zip(prep.data.channels, bounds, strict=True))
-    info = _info(prep, search, options)
+    info = search_info(prep, search, options)
     ensemble = model_ensemble(prep, search, options.ensemble, options.ensemble_level)
     if ensemble is not None:
         info["ensemble"] = ensemble
+        members = [int(m["candidate"]) for m in ensemble["members"]]
+        bounds = curve_roi_interval(
+            search.scores.effects[members] * prep.scale_y / prep.problem.spend.sum(axis=0),
+            roi_draws,
+            bounds,
+        )
+    intervals = dict(zip(prep.data.channels, bounds, strict=True))
     result = build_result(
         prep,
-        spec,
         cand,
         coef,
         K,
@@ -452,147 +456,68 @@ def model_ensemble(
     }
 
 
-def response_curves(
-    result: FitResult, multiples: Sequence[float] = tuple(np.linspace(0.0, 2.0, 21))
-) -> dict[str, dict[str, list[float]]]:
-    r"""Response and marginal ROI of each channel over a grid of its total spend.
+def curve_roi_interval(
+    member_roi: np.ndarray,
+    boot_draws: np.ndarray,
+    boot_bounds: Sequence[tuple[float, float] | None],
+    level: float = 0.9,
+) -> list[tuple[float, float] | None]:
+    """ROI intervals that carry the uncertainty of the curves as well as the coefficients'.
 
-    Channel ``c``'s spend in every period is multiplied by ``m`` (the others held at
-    history), so the spend grid is ``m * total_spend_c`` and the historical pattern
-    and carry-over are kept:
+    The residual bootstrap holds the recommended model's adstock and Hill curves fixed,
+    so its interval misses the spread between models the data cannot tell apart (on
+    a channel whose spend moves with the seasons, near-equal fits put its ROI
+    anywhere from a third to twice the recommended model's). Each member ``m`` of the
+    model ensemble (the likelihood-ratio set, see :func:`model_ensemble`) is combined
+    with each bootstrap deviation ``b`` from the bootstrap median,
+    ``roi_m + (draw_b - median)``, floored at 0 (effects are non-negative); the
+    interval is the central ``level`` of these, widened where needed to contain the
+    bootstrap interval, so the reported ROI's own interval stays inside.
 
-    .. math:: R_c(m) = \sum_t \mathrm{comp}_{tc}(m \cdot x_{\cdot c}), \qquad
-              \mathrm{mROI}_c(m) = \frac{R_c(1.01\,m) - R_c(m)}{0.01\, m\, S_c}
+    Parameters
+    ----------
+    member_roi : ndarray (M, C)
+        ROI of each ensemble member, KPI per currency unit.
+    boot_draws : ndarray (B, C)
+        Bootstrap ROI draws of the recommended model.
+    boot_bounds : sequence of (low, high) or None, length C
+        The bootstrap intervals.
+    level : float
+        Central probability of the interval.
 
-    with :math:`S_c` the historical total spend (at ``m = 0`` the step is 1% of
-    :math:`S_c` instead). ``R`` includes the channel's share of synergy terms.
-    Units: KPI, and KPI per currency unit.
+    Returns
+    -------
+    list of (low, high) or None
+        None where the bootstrap gave none (no spend).
+
+    Examples
+    --------
+    >>> members = np.array([[1.0], [2.0], [3.0]])
+    >>> boot = np.array([[1.9], [2.0], [2.1]])
+    >>> [tuple(round(v, 2) for v in b) for b in curve_roi_interval(members, boot, [(1.9, 2.1)])]
+    [(0.94, 3.06)]
     """
-    spend = result.data.spend[0]
-    totals = spend.sum(axis=0)
-    out: dict[str, dict[str, list[float]]] = {}
-    for c, name in enumerate(result.channel_names):
-
-        def total(m: float, c: int = c) -> float:
-            x = spend.copy()
-            x[:, c] *= m
-            return float(result.media_components(x)[:, c].sum())
-
-        rows: dict[str, list[float]] = {
-            "multiple": [],
-            "spend": [],
-            "response": [],
-            "marginal_roi": [],
-        }
-        for m in multiples:
-            r = total(m)
-            step = 0.01 * m if m > 0 else 0.01
-            dm = (total(m + step) - r) / (step * totals[c]) if totals[c] > 0 else float("nan")
-            rows["multiple"].append(float(m))
-            rows["spend"].append(float(m * totals[c]))
-            rows["response"].append(r)
-            rows["marginal_roi"].append(float(dm))
-        out[name] = rows
+    q = ((1.0 - level) / 2.0, (1.0 + level) / 2.0)
+    out: list[tuple[float, float] | None] = []
+    for c, bb in enumerate(boot_bounds):
+        col = boot_draws[:, c]
+        col = col[np.isfinite(col)]
+        roi = member_roi[:, c]
+        roi = roi[np.isfinite(roi)]
+        if bb is None or col.size == 0 or roi.size == 0:
+            out.append(bb)
+            continue
+        pooled = np.maximum((roi[:, None] + (col - np.median(col))[None, :]).ravel(), 0.0)
+        lo, hi = np.quantile(pooled, q)
+        out.append((float(min(lo, bb[0])), float(max(hi, bb[1]))))
     return out
-
-
-def pareto_table(prep: Prepared, search: SearchResult, max_rows: int = 100) -> list[dict[str, Any]]:
-    """Pareto-front models, best in-sample fit first: objectives, cluster, ROI per channel.
-
-    At most ``max_rows`` rows (the recommended model is always listed when it is on
-    the front); ``info["search"]["front_size"]`` gives the full count.
-    """
-    s = search.scores
-    idx = np.flatnonzero(search.front)
-    idx = idx[np.argsort(s.nrmse_train[idx], kind="stable")]
-    keep = list(idx[:max_rows])
-    if search.front[search.chosen] and search.chosen not in keep:
-        keep.append(search.chosen)
-    spend = prep.problem.spend.sum(axis=0)
-    rows = []
-    for i in keep:
-        roi = s.effects[i] * prep.scale_y / np.where(spend > 0, spend, np.nan)
-        rows.append(
-            {
-                "candidate": int(i),
-                "cluster": int(search.clusters[i]),
-                "nrmse_val": float(s.nrmse_val[i]),
-                "nrmse_train": float(s.nrmse_train[i]),
-                "decomp_rssd": float(s.decomp_rssd[i]),
-                "mape_lift": float(s.mape_lift[i]) if search.with_lift else None,
-                "lambda": float(search.candidates.lam[i]),
-                "roi": {
-                    ch: (float(r) if np.isfinite(r) else None)
-                    for ch, r in zip(prep.data.channels, roi, strict=True)
-                },
-                "recommended": bool(i == search.chosen),
-            }
-        )
-    return rows
-
-
-def _cluster_summary(prep: Prepared, search: SearchResult) -> dict[str, Any]:
-    """Per cluster of the front: size and mean ROI per channel."""
-    spend = prep.problem.spend.sum(axis=0)
-    out: dict[str, Any] = {}
-    for label in np.unique(search.clusters[search.front]):
-        members = np.flatnonzero(search.front & (search.clusters == label))
-        roi = search.scores.effects[members].mean(axis=0) * prep.scale_y
-        roi = roi / np.where(spend > 0, spend, np.nan)
-        out[str(int(label))] = {
-            "size": int(members.size),
-            "mean_roi": {
-                ch: (float(r) if np.isfinite(r) else None)
-                for ch, r in zip(prep.data.channels, roi, strict=True)
-            },
-        }
-    return out
-
-
-def _info(prep: Prepared, search: SearchResult, options: RidgeOptions) -> dict[str, Any]:
-    s = search.scores
-    i = search.chosen
-    cut = int(prep.problem.cuts(search.candidates.val_share[i : i + 1])[0])
-    table = pareto_table(prep, search)
-    clusters = _cluster_summary(prep, search)
-    return {
-        "lambda": float(search.candidates.lam[i]),
-        "holdout_nrmse": float(s.nrmse_val[i]),
-        "val_share": float(search.candidates.val_share[i]),
-        "validation_start": str(prep.data.dates[cut]) if cut < prep.data.n_periods else None,
-        "objectives": {
-            "nrmse_val": float(s.nrmse_val[i]),
-            "nrmse_train": float(s.nrmse_train[i]),
-            "decomp_rssd": float(s.decomp_rssd[i]),
-            "mape_lift": float(s.mape_lift[i]) if search.with_lift else None,
-        },
-        "selection": {
-            "rule": search.rule,
-            "reason": search.reason,
-            "candidate": int(i),
-            "on_pareto_front": bool(search.front[i]),
-            "cluster": int(search.clusters[i]) if search.front[i] else None,
-        },
-        "search": {
-            "optimizer": options.optimizer,
-            "candidates": len(search.u),
-            "batch": options.batch,
-            "seed": options.seed,
-            "val_share_bounds": list(options.val_share),
-            "front_size": int(search.front.sum()),
-        },
-        "clusters": clusters,
-        "pareto": table,
-        "yearly_harmonics": prep.yearly,
-    }
 
 
 def _bootstrap_roi(
+    prep: Prepared,
     X: np.ndarray,
-    problem: SearchProblem,
     coef: np.ndarray,
     lam: float,
-    scale_y: float,
     options: RidgeOptions,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
@@ -604,6 +529,7 @@ def _bootstrap_roi(
     """
     from mediamix.models.search import split_synergy
 
+    problem, scale_y = prep.problem, prep.scale_y
     y = problem.y
     T = len(y)
     C = problem.spend.shape[1]

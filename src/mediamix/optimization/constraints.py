@@ -14,6 +14,9 @@ currency)::
       - {numerator: [tv], denominator: [search], min: 0.5, max: 3.0}
     share_of_voice:
       - {channels: [tv], competitor_spend: 300000, min_share: 0.2}   # omit channels: total
+    weeks:                            # weekly plans only: per-week bounds (flighting)
+      tv: {min: 1000, max: 20000}
+      search: {max: [5000, 5000, 0, 0]}   # one value per week: dark in weeks 3 and 4
 
 Every rule becomes one or two linear inequalities ``lower <= a . x <= upper``:
 
@@ -39,10 +42,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from mediamix.errors import InputError, Problem
+from mediamix.errors import InputError, Problem, problems_from_validation
 
 __all__ = [
     "ChannelRule",
@@ -53,6 +63,7 @@ __all__ = [
     "ShareOfVoiceRule",
     "SpendLimits",
     "TotalMode",
+    "WeekRule",
     "constraints_from_dict",
     "read_constraints",
     "resolve_constraints",
@@ -120,14 +131,90 @@ class ShareOfVoiceRule(_Strict):
     min_share: float = Field(gt=0, lt=1)
 
 
+WeekBound = float | list[float]
+"""A per-week bound: one figure for every week, or one per week of the plan."""
+
+
+class WeekRule(_Strict):
+    """Per-week spend bounds of one channel in a weekly plan (flighting)."""
+
+    min: WeekBound | None = None
+    max: WeekBound | None = None
+
+    @field_validator("min", "max")
+    @classmethod
+    def _non_negative(cls, value: WeekBound | None) -> WeekBound | None:
+        values: list[float] = [] if value is None else value if isinstance(value, list) else [value]
+        for v in values:
+            if not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"spend bounds must be numbers >= 0, got {v!r}")
+        return value
+
+
 class Constraints(_Strict):
-    """The constraints YAML; every key is optional."""
+    """The constraints YAML; every key is optional.
+
+    ``weeks`` holds per-week bounds for weekly plans only (``channel: {min, max}``,
+    each a number for every week or a list with one value per week); single-period
+    plans use the other keys.
+    """
 
     total: TotalMode = "equal"
     channels: dict[str, ChannelRule] = Field(default_factory=dict)
     groups: list[GroupRule] = Field(default_factory=list)
     ratios: list[RatioRule] = Field(default_factory=list)
     share_of_voice: list[ShareOfVoiceRule] = Field(default_factory=list)
+    weeks: dict[str, WeekRule] = Field(default_factory=dict)
+
+    def single_period_keys(self) -> list[str]:
+        """The keys given that only single-period plans use, sorted."""
+        return sorted(k for k in self.model_fields_set if k != "weeks")
+
+    def weekly_bounds(
+        self, channels: Sequence[str], horizon: int, *, file: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-week ``(lower, upper)`` spend bounds, each ``(horizon, C)``, from ``weeks``.
+
+        Channels without bounds get ``[0, inf)``.
+
+        Raises
+        ------
+        InputError
+            A channel the model does not have, a list whose length is not the
+            horizon, a minimum above the maximum in some week; each names its key.
+
+        Examples
+        --------
+        >>> c = constraints_from_dict({"weeks": {"tv": {"max": [0, 5]}, "radio": {"min": 1}}})
+        >>> lower, upper = c.weekly_bounds(["tv", "radio"], 2)
+        >>> lower.tolist(), upper.tolist()
+        ([[0.0, 1.0], [0.0, 1.0]], [[0.0, inf], [5.0, inf]])
+        """
+        names = list(channels)
+        lower = np.zeros((horizon, len(names)))
+        upper = np.full((horizon, len(names)), np.inf)
+        for channel, rule in self.weeks.items():
+            key = f"weeks.{channel}"
+            if channel not in names:
+                raise InputError.single(
+                    f"unknown channel '{channel}'; the model has {names}", file=file, column=key
+                )
+            c = names.index(channel)
+            for bound, target in (("min", lower), ("max", upper)):
+                value = getattr(rule, bound)
+                if value is None:
+                    continue
+                values = value if isinstance(value, list) else [value] * horizon
+                if len(values) != horizon:
+                    raise InputError.single(
+                        f"{len(values)} values for {horizon} weeks",
+                        file=file,
+                        column=f"{key}.{bound}",
+                    )
+                target[:, c] = np.asarray(values, dtype=float)
+            if np.any(lower[:, c] > upper[:, c]):
+                raise InputError.single("min is above max in some week", file=file, column=key)
+        return lower, upper
 
 
 def constraints_from_dict(
@@ -143,11 +230,7 @@ def constraints_from_dict(
     try:
         return Constraints.model_validate(data or {})
     except ValidationError as err:
-        problems = [
-            Problem(e["msg"], file=file, column=".".join(str(p) for p in e["loc"]) or "(document)")
-            for e in err.errors()
-        ]
-        raise InputError(problems) from None
+        raise InputError(problems_from_validation(err, file=file)) from None
 
 
 def read_constraints(path: Path | str) -> Constraints:

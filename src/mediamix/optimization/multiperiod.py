@@ -45,6 +45,7 @@ from mediamix.optimization.response import (
     _saturation,
     _saturation_derivative,
 )
+from mediamix.transforms.adstock import geometric_weights
 
 __all__ = [
     "MultiPeriodModel",
@@ -88,11 +89,7 @@ class MultiPeriodModel:
 
     def weights(self) -> np.ndarray:
         """Adstock weights ``w[c, l]`` for ``l = 0 .. L``, shape ``(C, L + 1)``."""
-        lags = np.arange(self.lag + 1)
-        w = np.asarray(self.decay, dtype=float)[:, None] ** lags[None, :]
-        if self.normalize:
-            w = w / w.sum(axis=1, keepdims=True)
-        return w
+        return geometric_weights(self.decay, self.lag + 1, normalize=self.normalize)
 
     def _sat(self, a: np.ndarray) -> np.ndarray:
         out = np.empty_like(a)
@@ -291,7 +288,11 @@ def _spg(
     return x, fx, it
 
 
-def optimize_multiperiod(
+# Long (about 70 lines): the projected-gradient solve with its two starting points,
+# kept together so the start, the projection and the stopping rule read as one method.
+# Keyword-only history, weekly bounds, budget mode and solver tolerances, each with a
+# default.
+def optimize_multiperiod(  # noqa: PLR0913
     model: MultiPeriodModel,
     budget: float,
     horizon: int,
@@ -330,7 +331,7 @@ def optimize_multiperiod(
     >>> np.round(p.spend, 4).tolist()
     [[10.0, 10.0], [10.0, 10.0]]
     """
-    from mediamix.optimization.solver import allocate
+    from mediamix.optimization.allocate import allocate
 
     C = len(model.channels)
     H = int(horizon)

@@ -43,10 +43,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from mediamix.errors import InputError, Problem
+from mediamix.errors import InputError, problems_from_validation
+from mediamix.optimization.allocate import allocate
 from mediamix.optimization.constraints import Constraints, SpendLimits, resolve_constraints
 from mediamix.optimization.response import ResponseModel, SeparableResponseModel, is_separable
-from mediamix.optimization.solver import allocate
 
 __all__ = [
     "ReachCurve",
@@ -345,7 +345,8 @@ class _LogReach:
         return self.channel_gradient(spend)
 
 
-def reach_pareto_front(
+# Keyword-only current spend, budget fractions, weights and grid, each with a default.
+def reach_pareto_front(  # noqa: PLR0913
     revenue: ResponseModel,
     reach: ReachResponse,
     budget: float,
@@ -505,14 +506,9 @@ def reach_from_dict(
         parsed = _ReachDoc.model_validate(dict(doc))
         curves = {c: ch.curve.curve() for c, ch in parsed.channels.items()}
     except ValidationError as err:
-        problems = [
-            Problem(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}",
-                file=file,
-                column=".".join(str(p) for p in e["loc"]),
-            )
-            for e in err.errors()
-        ]
+        problems = problems_from_validation(
+            err, file=file, message=lambda e, path: f"{path}: {e['msg']}", root=None
+        )
         raise InputError(problems) from None
     except ValueError as err:
         raise InputError.single(str(err), file=file) from None

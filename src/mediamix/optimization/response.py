@@ -33,10 +33,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mediamix import transforms as _tf
-from mediamix.errors import InputError, Problem
+from mediamix.errors import InputError, problems_from_validation
 
 __all__ = [
     "ChannelCurve",
+    "CountedDrawsModel",
+    "CurrentSpendModel",
     "CurvesFile",
     "CurvesResponse",
     "DrawsResponse",
@@ -46,7 +48,9 @@ __all__ = [
     "ResponseModel",
     "SeparableResponseModel",
     "channel_responses",
+    "current_spend_of",
     "curves_from_dict",
+    "has_draws",
     "read_curves",
 ]
 
@@ -104,6 +108,52 @@ class PosteriorResponseModel(ResponseModel, Protocol):
     def response_draws(self, spend: np.ndarray) -> np.ndarray:
         """Response under each draw, shape ``(S, ...)``."""
         ...
+
+
+@runtime_checkable
+class CurrentSpendModel(ResponseModel, Protocol):
+    """A response model that knows the current (historical) spend of its channels.
+
+    The current allocation is the reference for relative bounds (``min_ratio``), the
+    risk check and the scenarios; ``None`` where a channel's is not known.
+    """
+
+    @property
+    def current_spend(self) -> Mapping[str, float | None]:
+        """Current spend per channel over the plan, currency."""
+        ...
+
+
+@runtime_checkable
+class CountedDrawsModel(PosteriorResponseModel, Protocol):
+    """A response model with draws that says how many it has (possibly none)."""
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws behind ``response_draws`` (0: the point fit only)."""
+        ...
+
+
+def has_draws(model: ResponseModel) -> bool:
+    """Whether ``model`` describes its uncertainty with draws (at least one).
+
+    Examples
+    --------
+    >>> model = curves_from_dict({"channels": {"tv": {"beta": 1.0,
+    ...     "saturation": {"type": "hill", "half_saturation": 1.0, "slope": 1.0}}}})
+    >>> has_draws(model), has_draws(DrawsResponse((model, model)))
+    (False, True)
+    """
+    if not isinstance(model, PosteriorResponseModel):
+        return False
+    return not isinstance(model, CountedDrawsModel) or model.n_draws > 0
+
+
+def current_spend_of(model: ResponseModel) -> dict[str, float | None] | None:
+    """The model's current spend per channel, when it knows it."""
+    if isinstance(model, CurrentSpendModel):
+        return dict(model.current_spend)
+    return None
 
 
 # --------------------------------------------------------------------------- curves
@@ -231,14 +281,6 @@ class CurvesResponse:
         return {name: (c.min, c.max) for name, c in self.curves.items()}
 
 
-def _problems_from_validation(err: ValidationError, file: str | None) -> list[Problem]:
-    problems = []
-    for item in err.errors():
-        key = ".".join(str(p) for p in item["loc"]) or "(document)"
-        problems.append(Problem(item["msg"], file=file, column=key))
-    return problems
-
-
 def curves_from_dict(data: Mapping[str, Any], *, file: str | None = None) -> CurvesResponse:
     """Validate a ``CURVES.json`` document and build a :class:`CurvesResponse`.
 
@@ -261,7 +303,7 @@ def curves_from_dict(data: Mapping[str, Any], *, file: str | None = None) -> Cur
     try:
         parsed = CurvesFile.model_validate(data)
     except ValidationError as err:
-        raise InputError(_problems_from_validation(err, file)) from None
+        raise InputError(problems_from_validation(err, file=file)) from None
     return CurvesResponse(curves=dict(parsed.channels))
 
 
@@ -312,6 +354,11 @@ class DrawsResponse:
     def separable(self) -> bool:
         """Whether every draw is a :class:`SeparableResponseModel`."""
         return all(isinstance(m, SeparableResponseModel) for m in self.draws)
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws."""
+        return len(self.draws)
 
     def response_draws(self, spend: np.ndarray) -> np.ndarray:
         return np.stack([m.response(spend) for m in self.draws])

@@ -26,7 +26,9 @@ __all__ = [
     "efficient_frontier",
     "frontier_block",
     "read_scenarios",
+    "read_scenarios_document",
     "scenario_block",
+    "scenarios_from_dict",
 ]
 
 logger = logging.getLogger(__name__)
@@ -158,7 +160,21 @@ def efficient_frontier(
 
 
 def read_scenarios(path: Path | str, channels: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Read a what-if YAML: named allocations (totals over the plan, currency).
+    """Read a what-if YAML and check it against ``channels`` (see :func:`scenarios_from_dict`)."""
+    return scenarios_from_dict(read_scenarios_document(path), channels, file=str(path))
+
+
+def read_scenarios_document(path: Path | str) -> Any:
+    """The parsed what-if YAML, not checked yet (the model's channels check it)."""
+    from mediamix.optimization.documents import read_yaml
+
+    return read_yaml(Path(path), "scenarios")
+
+
+def scenarios_from_dict(
+    data: Any, channels: Sequence[str], *, file: str | None = None
+) -> dict[str, dict[str, float]]:
+    """Check what-if allocations (totals over the plan, currency) against the model.
 
     The layout is::
 
@@ -171,15 +187,16 @@ def read_scenarios(path: Path | str, channels: Sequence[str]) -> dict[str, dict[
     Raises
     ------
     InputError
-        Unreadable or invalid YAML, unknown or missing channels, bad numbers; the
-        message names the file and the scenario key.
+        Unknown or missing channels, bad numbers, reserved names; the problem names
+        ``file`` (when the document came from one) and the scenario key.
+
+    Examples
+    --------
+    >>> scenarios_from_dict({"even": {"tv": 5, "search": 5}}, ["tv", "search"])
+    {'even': {'tv': 5.0, 'search': 5.0}}
     """
     from mediamix.errors import InputError
-    from mediamix.optimization.documents import read_yaml
 
-    path = Path(path)
-    file = str(path)
-    data = read_yaml(path, "scenarios")
     if isinstance(data, dict) and set(data) == {"scenarios"}:
         data = data["scenarios"]
     if not isinstance(data, dict) or not data:
@@ -226,11 +243,11 @@ def scenario_block(
     ``probability_better``: the share of draws in which the scenario's response
     beats the baseline's.
     """
-    from mediamix.optimization.response import PosteriorResponseModel
+    from mediamix.optimization.response import PosteriorResponseModel, has_draws
 
     cmp = compare_allocations(model, allocations)
     base = cmp.plans.get(baseline)
-    draws_ok = isinstance(model, PosteriorResponseModel) and getattr(model, "n_draws", 1) > 0
+    draws_ok = has_draws(model)
     out: dict[str, Any] = {}
     for name, plan in cmp.plans.items():
         entry: dict[str, Any] = {

@@ -1,6 +1,8 @@
 """Self-contained HTML reports: charts are inline SVG, so the file opens offline.
 
-Charts are drawn with matplotlib (the ``report`` extra), imported only here.
+The charts are the figures of :mod:`mediamix.reporting.plots` (one home per
+chart: a notebook and the report draw the same picture), rendered to SVG with a
+fixed id salt and no date, so the same inputs give the same bytes.
 """
 
 from __future__ import annotations
@@ -8,132 +10,53 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
+
+from mediamix.reporting import plots
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["model_report_html", "report_figures"]
 
-_PALETTE = [
-    "#4C72B0",
-    "#DD8452",
-    "#55A868",
-    "#C44E52",
-    "#8172B3",
-    "#937860",
-    "#DA8BC3",
-    "#8C8C8C",
-    "#CCB974",
-    "#64B5CD",
-]
 
-
-def _svg(fig: Any) -> str:
+def _svg(fig: Figure) -> str:
     import matplotlib
 
     buffer = io.StringIO()
     # a fixed id salt and no creation date: the same model gives the same report bytes
     with matplotlib.rc_context({"svg.hashsalt": "mediamix"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.find("<svg") :]
 
 
 def report_figures(
-    summary: Mapping[str, Any], decomposition: pd.DataFrame, plan: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The report's matplotlib figures by name (decomposition, roi, budget)."""
-    import matplotlib
+    summary: Mapping[str, Any],
+    decomposition: pd.DataFrame,
+    plan: Mapping[str, Any] | None = None,
+    curves: Any = None,
+) -> dict[str, Figure]:
+    """The report's figures by name, drawn by :mod:`mediamix.reporting.plots`.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figures: dict[str, Any] = {}
-    channels = list(summary["channels"])
-    dates = pd.to_datetime(decomposition["date"])
-    skip = {"date", "actual", "fitted"}
-    baseline_cols = [c for c in decomposition.columns if c not in skip and c not in channels]
-    fig, ax = plt.subplots(figsize=(10, 4.2))
-    base = decomposition[baseline_cols].sum(axis=1).to_numpy()
-    layers = [base] + [decomposition[c].to_numpy() for c in channels]
-    labels = ["baseline", *channels]
-    colors = ["#BBBBBB"] + [_PALETTE[i % len(_PALETTE)] for i in range(len(channels))]
-    ax.stackplot(dates, *layers, labels=labels, colors=colors, alpha=0.85)
-    ax.plot(dates, decomposition["actual"], color="black", lw=1.0, label="actual")
-    ax.set_title("What drove the KPI: baseline and channel contributions per period")
-    ax.legend(loc="upper left", ncol=min(len(labels) + 1, 6), fontsize=8)
-    ax.set_ylabel(summary.get("kpi", "KPI"))
-    figures["decomposition"] = fig
-
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    metric = "roi" if summary.get("kpi_type") == "revenue" else "cpa"
-    values = [summary["channels"][c].get(metric) or 0.0 for c in channels]
-    ax.bar(channels, values, color=[_PALETTE[i % len(_PALETTE)] for i in range(len(channels))])
-    if metric == "roi":
-        lows, highs = [], []
-        for c, v in zip(channels, values, strict=True):
-            interval = summary["channels"][c].get("roi_interval")
-            lows.append(v - interval[0] if interval else 0.0)
-            highs.append(interval[1] - v if interval else 0.0)
-        ax.errorbar(
-            channels,
-            values,
-            yerr=[np.maximum(lows, 0), np.maximum(highs, 0)],
-            fmt="none",
-            ecolor="black",
-            capsize=4,
-            lw=1,
-        )
-        ax.axhline(1.0, color="grey", lw=0.8, ls="--")
-    ax.set_title("ROI by channel (90% interval)" if metric == "roi" else "Cost per acquisition")
-    figures["roi"] = fig
-
+    ``decomposition`` and ``roi`` always; ``curves`` (response curves, with current
+    and recommended spend marked) when ``curves`` is given; ``budget`` with a plan,
+    and ``frontier`` when the plan carries one.
+    """
+    figures: dict[str, Figure] = {
+        "decomposition": plots.plot_decomposition(summary, decomposition),
+        "roi": plots.plot_roi(summary),
+    }
+    if curves is not None:
+        figures["curves"] = plots.plot_response_curves(curves, current=summary, plan=plan)
     if plan is not None:
-        fig, ax = plt.subplots(figsize=(6.5, 3.6))
-        plan_channels = list(plan["channels"])
-        current = [summary["channels"].get(c, {}).get("spend", 0.0) for c in plan_channels]
-        recommended = [plan["channels"][c]["spend"] for c in plan_channels]
-        x = np.arange(len(plan_channels))
-        ax.bar(x - 0.2, current, 0.4, label="current", color="#BBBBBB")
-        ax.bar(x + 0.2, recommended, 0.4, label="recommended", color="#4C72B0")
-        ax.set_xticks(x, plan_channels)
-        ax.set_title("Budget split: current vs recommended")
-        ax.legend()
-        figures["budget"] = fig
+        figures["budget"] = plots.plot_budget_shift(plan, current=summary)
         points = (plan.get("frontier") or {}).get("points") or []
         if len(points) >= 2:
-            figures["frontier"] = _frontier_figure(plan, points)
+            figures["frontier"] = plots.plot_frontier(plan)
     return figures
-
-
-def _frontier_figure(plan: Mapping[str, Any], points: Sequence[Mapping[str, Any]]) -> Any:
-    """Best response per total budget, with the plan's scenarios marked."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    budgets = [float(p["budget"]) for p in points]
-    responses = [float(p["response"]) for p in points]
-    ax.plot(budgets, responses, color="#4C72B0", lw=1.8, marker="o", ms=3, label="frontier")
-    markers = ["s", "D", "^", "v", "P", "X", "*"]
-    for i, (name, sc) in enumerate((plan.get("scenarios") or {}).items()):
-        ax.scatter(
-            [sc["total_spend"]],
-            [sc["total_response"]],
-            marker=markers[i % len(markers)],
-            s=45,
-            zorder=3,
-            color=_PALETTE[(i + 1) % len(_PALETTE)],
-            label=name,
-        )
-    ax.set_xlabel("total budget")
-    ax.set_ylabel("expected response")
-    ax.set_title("Efficient frontier: best response for each budget (50%-200% of current)")
-    ax.legend(fontsize=8)
-    return fig
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -207,10 +130,18 @@ def model_report_html(
     decomposition: pd.DataFrame,
     plan: Mapping[str, Any] | None = None,
     title: str = "mediamix report",
+    curves: Any = None,
 ) -> str:
-    """An executive report as one self-contained HTML document."""
+    """An executive report as one self-contained HTML document.
+
+    ``summary`` and ``plan`` are the ``summary.json`` and ``plan.json`` documents,
+    ``decomposition`` the ``decomposition.csv`` table; ``curves`` (optional) the
+    model's response curves (see :func:`mediamix.reporting.plots.plot_response_curves`).
+    The same inputs give the same bytes.
+    """
     figures = {
-        name: _svg(fig) for name, fig in report_figures(summary, decomposition, plan).items()
+        name: _svg(fig)
+        for name, fig in report_figures(summary, decomposition, plan, curves).items()
     }
     channels = summary["channels"]
     rows = []
@@ -253,6 +184,8 @@ def model_report_html(
             rows,
         ),
     ]
+    if "curves" in figures:
+        parts += ["<h2>Response curves</h2>", figures["curves"]]
     if plan is not None:
         plan_rows = [
             [

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,12 +23,24 @@ from mediamix.attribution.compare import (
     compare_methods,
     run_method,
 )
-from mediamix.attribution.journeys import Journeys, read_journeys
+from mediamix.attribution.journeys import (
+    Journeys,
+    detect_input_kind,
+    parse_paths_frame,
+    read_event_log,
+    read_journeys,
+)
 from mediamix.errors import InputError, Problem
+from mediamix.service.requests import AttributeRequest, parse_request
+
+__all__ = ["METHOD_NAMES", "attribute", "attribute_journeys", "write_csv_atomic"]
 
 logger = logging.getLogger(__name__)
 
 METHOD_NAMES = tuple(m.value for m in Method)
+
+FRAME = "DataFrame"
+"""How problems in a DataFrame passed in name their source."""
 
 
 def _read_decomposition(file: Path) -> pd.DataFrame:
@@ -36,8 +50,13 @@ def _read_decomposition(file: Path) -> pd.DataFrame:
         df = pd.read_csv(file)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError.single(f"cannot parse the file as CSV: {exc}", file=str(file)) from exc
+    return _checked_dates(df, str(file))
+
+
+def _checked_dates(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """``df`` when it has a ``date`` column of parseable dates, else :class:`InputError`."""
     if "date" not in df.columns:
-        raise InputError.single("required column is missing", file=str(file), column="date")
+        raise InputError.single("required column is missing", file=file, column="date")
     dates = pd.to_datetime(df["date"], errors="coerce")
     bad = dates.isna().to_numpy()
     if bad.any():
@@ -46,7 +65,7 @@ def _read_decomposition(file: Path) -> pd.DataFrame:
             [
                 Problem(
                     f"cannot parse date '{df['date'].iloc[rows[0] - 1]}'",
-                    file=str(file),
+                    file=file,
                     row=rows[0],
                     column="date",
                     rows=tuple(rows[1:20]),
@@ -100,48 +119,33 @@ def write_csv_atomic(df: pd.DataFrame, out: Path) -> None:
 
 
 def attribute(
-    paths: Path,
+    paths: Path | str | pd.DataFrame,
     method: str = "all",
     *,
-    order: int = 1,
-    half_life: float | None = None,
-    lookback_days: int = 30,
+    decomposition: Path | str | pd.DataFrame | None = None,
     out: Path | None = None,
-    keep_repeats: bool = False,
-    decomposition: Path | None = None,
-    window_start: str | None = None,
-    window_end: str | None = None,
-    shapley_permutations: int = 2000,
-    seed: int = 0,
+    **options: Any,
 ) -> pd.DataFrame:
     """Attribute conversions to channels and (optionally) write the table as CSV.
 
     Parameters
     ----------
-    paths : Path
-        Aggregated paths (CSV, ``;`` or ``,``) or an event log (CSV or Parquet).
+    paths : Path or DataFrame
+        Aggregated paths (CSV, ``;`` or ``,``) or an event log (CSV or Parquet), or
+        either as a DataFrame.
     method : str
         One of ``first_touch``, ``last_touch``, ``linear``, ``linear_channel``,
         ``time_decay``, ``position_based``, ``w_shaped``, ``markov``, ``shapley``,
         ``mmm``, ``all``.
-    order : int
-        Markov order (>= 1).
-    half_life : float, optional
-        Time-decay half-life: days for event logs (default 7); touches for
-        aggregated paths (default 1), which have no timestamps.
-    lookback_days : int
-        Event logs: touches more than this many days before a conversion are dropped.
+    decomposition : Path or DataFrame, optional
+        MMM ``decomposition.csv`` for ``mmm`` (and to add it to ``all``).
     out : Path, optional
         Output CSV: ``channel``, ``conversions``, ``conversion_value`` (one method) or
         ``channel``, ``<method>_conversions``, ``<method>_value`` (``all``).
-    keep_repeats : bool
-        Markov: keep consecutive repeated channels instead of merging them.
-    decomposition : Path, optional
-        MMM ``decomposition.csv`` for ``mmm`` (and to add it to ``all``).
-    window_start, window_end : str, optional
-        MMM window (inclusive ISO dates).
-    shapley_permutations, seed : int
-        Monte Carlo Shapley settings (used beyond 15 channels).
+    **options
+        The other fields of :class:`~mediamix.service.requests.AttributeRequest`
+        (``order``, ``half_life``, ``lookback_days``, ``keep_repeats``,
+        ``window_start``, ``window_end``, ``shapley_permutations``, ``seed``).
 
     Returns
     -------
@@ -151,7 +155,8 @@ def attribute(
     Raises
     ------
     InputError
-        Unknown method, bad options, or bad input rows (file, row and column named).
+        Unknown method, bad options (each named by its field), or bad input rows
+        (file, row and column named).
 
     Examples
     --------
@@ -163,68 +168,72 @@ def attribute(
     >>> (d / "o.csv").read_text().splitlines()[0]
     'channel,conversions,conversion_value'
     """
-    problems: list[Problem] = []
-    if method not in METHOD_NAMES:
-        problems.append(
-            Problem(
-                f"unknown method '{method}'; expected one of {', '.join(METHOD_NAMES)}",
-                column="--method",
-            )
-        )
-    if order < 1:
-        problems.append(Problem(f"order must be >= 1, got {order}", column="--order"))
-    if half_life is not None and not half_life > 0:
-        problems.append(
-            Problem(f"half-life must be positive, got {half_life}", column="--half-life")
-        )
-    if lookback_days < 1:
-        problems.append(
-            Problem(
-                f"lookback must be at least 1 day, got {lookback_days}", column="--lookback-days"
-            )
-        )
-    if method == Method.MMM and decomposition is None:
-        problems.append(Problem("method 'mmm' needs --decomposition", column="--method"))
-    if problems:
-        raise InputError(problems)
-    paths = Path(paths)
-    journeys = read_journeys(paths, lookback_days=float(lookback_days))
-    if journeys.total_conversions <= 0:
-        raise InputError.single(
-            "the input has no conversions: nothing to attribute", file=str(paths)
-        )
-    if method == Method.W_SHAPED and journeys.milestone is None:
-        raise InputError.single(
-            "method 'w_shaped' needs an event log with a 'milestone' column",
-            file=str(paths),
-            column="milestone",
-        )
-    dec = None
-    if decomposition is not None:
-        dec = _read_decomposition(Path(decomposition))
-        _check_decomposition(dec, journeys, str(decomposition))
-    options = AttributionOptions(
-        order=order,
-        collapse_repeats=not keep_repeats,
-        half_life=half_life,
-        shapley_permutations=shapley_permutations,
-        seed=seed,
-        decomposition=dec,
-        window_start=window_start,
-        window_end=window_end,
-    )
-    if method in (Method.TIME_DECAY, Method.ALL) and journeys.days_to_conversion is None:
-        logger.warning(
-            "aggregated paths have no timestamps: time decay uses positions (half-life in touches)"
-        )
-    try:
-        if method == Method.ALL:
-            table = compare_methods(journeys, available_methods(journeys, options), options)
-        else:
-            table = run_method(journeys, method, options)
-    except ValueError as exc:  # e.g. an MMM window with no rows
-        raise InputError.single(str(exc), file=str(decomposition or paths)) from exc
+    request = parse_request(AttributeRequest, {"method": method, **options})
+    table = attribute_journeys(paths, request, decomposition=decomposition)
     if out is not None:
         write_csv_atomic(table, Path(out))
         logger.info("wrote %s", out)
     return table
+
+
+def attribute_journeys(
+    source: Path | str | pd.DataFrame,
+    request: AttributeRequest | Mapping[str, Any],
+    *,
+    decomposition: Path | str | pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The attribution table of a request (see :func:`attribute`); writes nothing."""
+    req = parse_request(AttributeRequest, request)
+    if req.method == Method.MMM and decomposition is None:
+        raise InputError.single("method 'mmm' needs an MMM decomposition", column="decomposition")
+    journeys, where = _journeys(source, float(req.lookback_days))
+    if journeys.total_conversions <= 0:
+        raise InputError.single("the input has no conversions: nothing to attribute", file=where)
+    if req.method == Method.W_SHAPED and journeys.milestone is None:
+        raise InputError.single(
+            "method 'w_shaped' needs an event log with a 'milestone' column",
+            file=where,
+            column="milestone",
+        )
+    dec = None
+    dec_name = None
+    if decomposition is not None:
+        dec, dec_name = _decomposition(decomposition)
+        _check_decomposition(dec, journeys, dec_name)
+    options = AttributionOptions(
+        order=req.order,
+        collapse_repeats=not req.keep_repeats,
+        half_life=req.half_life,
+        shapley_permutations=req.shapley_permutations,
+        seed=req.seed,
+        decomposition=dec,
+        window_start=req.window_start,
+        window_end=req.window_end,
+    )
+    if req.method in (Method.TIME_DECAY, Method.ALL) and journeys.days_to_conversion is None:
+        logger.warning(
+            "aggregated paths have no timestamps: time decay uses positions (half-life in touches)"
+        )
+    try:
+        if req.method == Method.ALL:
+            return compare_methods(journeys, available_methods(journeys, options), options)
+        return run_method(journeys, req.method, options)
+    except ValueError as exc:  # e.g. an MMM window with no rows
+        raise InputError.single(str(exc), file=dec_name or where) from exc
+
+
+def _journeys(source: Path | str | pd.DataFrame, lookback_days: float) -> tuple[Journeys, str]:
+    """Journeys from a file or a DataFrame (either layout), and the source's name."""
+    if isinstance(source, pd.DataFrame):
+        if detect_input_kind(list(source.columns), file=FRAME) == "paths":
+            return parse_paths_frame(source.astype(str), file=FRAME), FRAME
+        return read_event_log(source, lookback_days=lookback_days), FRAME
+    path = Path(source)
+    return read_journeys(path, lookback_days=lookback_days), str(path)
+
+
+def _decomposition(source: Path | str | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    if isinstance(source, pd.DataFrame):
+        return _checked_dates(source.copy(), FRAME), FRAME
+    path = Path(source)
+    return _read_decomposition(path), str(path)

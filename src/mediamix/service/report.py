@@ -4,14 +4,48 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mediamix.errors import InputError
 from mediamix.io.atomic import atomic_write_bytes, atomic_write_text
+from mediamix.models.result import FitResult
 from mediamix.service.fit import load_model
+from mediamix.service.requests import ReportRequest, parse_request
 
-__all__ = ["write_report"]
+__all__ = ["RenderedReport", "render_report", "write_report"]
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """A rendered report: self-contained HTML, and the charts as PDF when asked."""
+
+    html: str
+    pdf: bytes | None = None
+
+
+def render_report(
+    result: FitResult, request: ReportRequest | Mapping[str, Any] | None = None
+) -> RenderedReport:
+    """Render the report of ``result`` (with the request's plan) in memory."""
+    from mediamix.reporting.html import model_report_html, report_figures
+
+    req = parse_request(ReportRequest, request or {})
+    summary = result.summary()
+    decomposition = result.decomposition()
+    html = model_report_html(summary, decomposition, req.plan)
+    if not req.pdf:
+        return RenderedReport(html=html)
+    import io
+
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    buffer = io.BytesIO()
+    with PdfPages(buffer) as pages:
+        for fig in report_figures(summary, decomposition, req.plan).values():
+            pages.savefig(fig, bbox_inches="tight")
+    return RenderedReport(html=html, pdf=buffer.getvalue())
 
 
 def write_report(
@@ -21,11 +55,11 @@ def write_report(
     pdf: str | Path | None = None,
     plan: Mapping[str, Any] | str | Path | None = None,
 ) -> Path:
-    """Write ``out`` (HTML, self-contained) and optionally a PDF of the same charts."""
-    from mediamix.reporting.html import model_report_html, report_figures
+    """Write ``out`` (HTML, self-contained) and optionally a PDF of the same charts.
 
+    ``plan`` is a ``plan.json`` document or its file.
+    """
     result = load_model(model_dir)
-    summary = result.summary()
     plan_doc: Mapping[str, Any] | None
     if isinstance(plan, str | Path):
         path = Path(plan)
@@ -34,17 +68,10 @@ def write_report(
         plan_doc = json.loads(path.read_text())
     else:
         plan_doc = plan
-    decomposition = result.decomposition()
+    request = ReportRequest(pdf=pdf is not None, plan=dict(plan_doc) if plan_doc else None)
+    report = render_report(result, request)
     out = Path(out)
-    atomic_write_text(out, model_report_html(summary, decomposition, plan_doc))
-    if pdf is not None:
-        import io
-
-        from matplotlib.backends.backend_pdf import PdfPages
-
-        buffer = io.BytesIO()
-        with PdfPages(buffer) as pages:
-            for fig in report_figures(summary, decomposition, plan_doc).values():
-                pages.savefig(fig, bbox_inches="tight")
-        atomic_write_bytes(pdf, buffer.getvalue())
+    atomic_write_text(out, report.html)
+    if pdf is not None and report.pdf is not None:
+        atomic_write_bytes(pdf, report.pdf)
     return out

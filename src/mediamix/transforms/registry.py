@@ -239,13 +239,12 @@ class BinomialAdstock(AdstockTransform):
 
 
 @dataclasses.dataclass(frozen=True)
-class WeibullCDFAdstock(AdstockTransform):
-    """Weibull survival-based decay; ``scale`` is a window share (Robyn) or periods (PyMC)."""
+class _WeibullAdstock(AdstockTransform):
+    """Weibull decay of the kind a subclass names; ``scale`` is a window share (Robyn) or
+    periods (PyMC)."""
 
-    name: ClassVar[str] = "weibull_cdf"
+    kind: ClassVar[Literal["cdf", "pdf"]]
     param_names: ClassVar[tuple[str, ...]] = ("shape", "scale")
-    # Robyn's recommended bounds (convention "robyn"; scale is a share of the series).
-    search_bounds: ClassVar[Bounds] = {"shape": (0.0001, 2.0), "scale": (0.0, 0.1)}
 
     shape: float
     scale: float
@@ -254,12 +253,12 @@ class WeibullCDFAdstock(AdstockTransform):
     normalize: bool = False
 
     def apply(self, x: npt.ArrayLike) -> FloatArray:
-        """See :func:`~mediamix.transforms.adstock.weibull_adstock` with ``kind="cdf"``."""
+        """See :func:`~mediamix.transforms.adstock.weibull_adstock` with this ``kind``."""
         return _ad.weibull_adstock(
             x,
             self.shape,
             self.scale,
-            kind="cdf",
+            kind=self.kind,
             convention=self.convention,
             l_max=self.l_max,
             normalize=self.normalize,
@@ -267,31 +266,23 @@ class WeibullCDFAdstock(AdstockTransform):
 
 
 @dataclasses.dataclass(frozen=True)
-class WeibullPDFAdstock(AdstockTransform):
+class WeibullCDFAdstock(_WeibullAdstock):
+    """Weibull survival-based decay; ``scale`` is a window share (Robyn) or periods (PyMC)."""
+
+    name: ClassVar[str] = "weibull_cdf"
+    kind: ClassVar[Literal["cdf", "pdf"]] = "cdf"
+    # Robyn's recommended bounds (convention "robyn"; scale is a share of the series).
+    search_bounds: ClassVar[Bounds] = {"shape": (0.0001, 2.0), "scale": (0.0, 0.1)}
+
+
+@dataclasses.dataclass(frozen=True)
+class WeibullPDFAdstock(_WeibullAdstock):
     """Weibull density decay (allows a delayed peak); min-max scaled weights."""
 
     name: ClassVar[str] = "weibull_pdf"
-    param_names: ClassVar[tuple[str, ...]] = ("shape", "scale")
+    kind: ClassVar[Literal["cdf", "pdf"]] = "pdf"
     # Robyn's recommended bounds (convention "robyn").
     search_bounds: ClassVar[Bounds] = {"shape": (0.0001, 10.0), "scale": (0.0, 0.1)}
-
-    shape: float
-    scale: float
-    convention: WeibullConvention = "robyn"
-    l_max: int | None = None
-    normalize: bool = False
-
-    def apply(self, x: npt.ArrayLike) -> FloatArray:
-        """See :func:`~mediamix.transforms.adstock.weibull_adstock` with ``kind="pdf"``."""
-        return _ad.weibull_adstock(
-            x,
-            self.shape,
-            self.scale,
-            kind="pdf",
-            convention=self.convention,
-            l_max=self.l_max,
-            normalize=self.normalize,
-        )
 
 
 @dataclasses.dataclass(frozen=True)

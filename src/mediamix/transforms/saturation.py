@@ -24,6 +24,8 @@ import numpy.typing as npt
 from scipy.special import expit
 
 from mediamix.errors import InputError
+from mediamix.transforms import kernels
+from mediamix.transforms.kernels import NUMPY
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -69,11 +71,11 @@ def _non_negative(x: FloatArray) -> FloatArray:
 
 
 def _hill_core(x: FloatArray, k: FloatArray, s: FloatArray) -> FloatArray:
-    # x^s / (x^s + K^s) = expit(s (ln x - ln K)): no overflow for large x or s.
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = s * (np.log(x) - np.log(k))
-        y = expit(z)
-    return np.asarray(np.where(x == 0, 0.0, y), dtype=np.float64)
+        y = kernels.hill(x, k, s, NUMPY)
+    # The kernel maps every non-positive input to 0 (the sampler needs finite
+    # gradients); here x >= 0 is checked, and a NaN media value stays NaN.
+    return np.asarray(np.where(np.isnan(x), np.nan, y), dtype=np.float64)
 
 
 def _hill_core_derivative(x: FloatArray, k: FloatArray, s: FloatArray) -> FloatArray:
@@ -198,6 +200,21 @@ def robyn_inflexion(
     return np.asarray((1.0 - g) * ref.min(axis=axis) + g * top, dtype=np.float64)
 
 
+def _robyn_layout(
+    x: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    gamma: npt.ArrayLike,
+    x_range: npt.ArrayLike | None,
+    legacy: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``x``, the inflexion and ``alpha`` of Robyn's Hill, laid out for the Hill core."""
+    a = _positive("alpha", alpha)
+    xa = _non_negative(np.asarray(x, dtype=np.float64))
+    inflexion = robyn_inflexion(xa if x_range is None else x_range, gamma, legacy=legacy)
+    xa, (k, s) = _layout(xa, inflexion, a)
+    return xa, k, s
+
+
 def hill_robyn(
     x: npt.ArrayLike,
     alpha: npt.ArrayLike,
@@ -238,11 +255,7 @@ def hill_robyn(
     >>> hill_robyn([0.0, 50.0, 100.0, 200.0], 2.0, 0.5).round(12).tolist()
     [0.0, 0.2, 0.5, 0.8]
     """
-    a = _positive("alpha", alpha)
-    xa = _non_negative(np.asarray(x, dtype=np.float64))
-    inflexion = robyn_inflexion(xa if x_range is None else x_range, gamma, legacy=legacy)
-    xa, (k, s) = _layout(xa, inflexion, a)
-    return _hill_core(xa, k, s)
+    return _hill_core(*_robyn_layout(x, alpha, gamma, x_range, legacy))
 
 
 def hill_robyn_derivative(
@@ -276,11 +289,7 @@ def hill_robyn_derivative(
     >>> float(hill_robyn_derivative(100.0, 2.0, 0.5, x_range=[0.0, 200.0]))  # 2/(4*100)
     0.005
     """
-    a = _positive("alpha", alpha)
-    xa = _non_negative(np.asarray(x, dtype=np.float64))
-    inflexion = robyn_inflexion(xa if x_range is None else x_range, gamma, legacy=legacy)
-    xa, (k, s) = _layout(xa, inflexion, a)
-    return _hill_core_derivative(xa, k, s)
+    return _hill_core_derivative(*_robyn_layout(x, alpha, gamma, x_range, legacy))
 
 
 # ---------------------------------------------------------- PyMC-Marketing curves
@@ -312,7 +321,7 @@ def logistic(x: npt.ArrayLike, lam: npt.ArrayLike) -> FloatArray:
     0.5
     """
     xa, (lm,) = _layout(x, _positive("lam", lam))
-    return np.asarray(np.tanh(0.5 * lm * xa), dtype=np.float64)
+    return np.asarray(kernels.logistic(xa, lm, NUMPY), dtype=np.float64)
 
 
 def logistic_derivative(x: npt.ArrayLike, lam: npt.ArrayLike) -> FloatArray:

@@ -208,15 +208,7 @@ def optimize_model(
 ) -> JSONResponse:
     """Optimize a budget on the model's response curves (synchronous)."""
     _, folder = _model(request, caller, model_id)
-    plan = usecases.optimize_model(
-        folder,
-        budget=body.budget,
-        objective=body.objective,
-        target=body.target,
-        constraints=body.constraints,
-        periods=body.periods,
-        risk_level=body.risk_level,
-    )
+    plan = usecases.optimize_model(folder, body.model_dump(exclude_none=False))
     return JSONResponse(plan)
 
 

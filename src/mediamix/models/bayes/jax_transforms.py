@@ -1,8 +1,9 @@
-r"""JAX versions of the transforms the Bayesian engine samples through.
+r"""The transforms the Bayesian engine samples through, on a JAX backend.
 
-Each function computes the same operator, in the same named convention, as its numpy
-counterpart in :mod:`mediamix.transforms` (tests check equality to 1e-6); they exist
-because NUTS needs gradients through the transform parameters.
+NUTS needs gradients through the transform parameters, so the model evaluates the
+kernels of :mod:`mediamix.transforms.kernels` (the formulas the numpy transforms
+evaluate too) with :data:`JAX`; the functions here only convert their arguments to
+JAX arrays (tests check equality with the numpy transforms to 1e-6).
 
 Shapes
 ------
@@ -19,13 +20,19 @@ differentiable in the weights).
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
 from jax.nn import sigmoid
 from jax.typing import ArrayLike
 
+from mediamix.transforms import kernels
+from mediamix.transforms.adstock import lagged_copies
+
 __all__ = [
+    "JAX",
     "convolve_weights",
     "delayed_weights",
     "geometric_adstock",
@@ -35,6 +42,14 @@ __all__ = [
     "logistic",
     "weibull_pdf_weights",
 ]
+
+
+def _jax_first_lag(shape: tuple[int, ...], dtype: Any) -> Array:
+    return jnp.zeros(shape, dtype).at[..., 0].set(1.0)
+
+
+#: The JAX backend of the transform kernels.
+JAX = kernels.Backend(xp=jnp, expit=sigmoid, first_lag=_jax_first_lag)
 
 
 def convolve_weights(x: ArrayLike, w: ArrayLike) -> Array:
@@ -66,9 +81,7 @@ def lag_stack(x: ArrayLike, n_lags: int) -> Array:
     fewer operations to compile.
     """
     if isinstance(x, np.ndarray):
-        pad = [(0, 0)] * (x.ndim - 2) + [(n_lags - 1, 0), (0, 0)]
-        windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, pad), n_lags, axis=-2)
-        return jnp.asarray(np.ascontiguousarray(windows[..., ::-1]))
+        return jnp.asarray(np.ascontiguousarray(lagged_copies(x, n_lags)))
     xa = jnp.asarray(x)
     n_periods = xa.shape[-2]
     shifted = [xa] + [
@@ -79,8 +92,7 @@ def lag_stack(x: ArrayLike, n_lags: int) -> Array:
 
 
 def _normalized(w: Array) -> Array:
-    total = w.sum(axis=-1, keepdims=True)
-    return w / jnp.where(total > 0, total, 1.0)
+    return kernels.normalized(w, JAX)  # type: ignore[no-any-return]
 
 
 def geometric_weights(alpha: ArrayLike, l_max: int, *, normalize: bool = False) -> Array:
@@ -93,8 +105,7 @@ def geometric_weights(alpha: ArrayLike, l_max: int, *, normalize: bool = False) 
     >>> geometric_weights(jnp.array([0.5]), 3).tolist()
     [[1.0, 0.5, 0.25]]
     """
-    a = jnp.asarray(alpha)
-    w = a[..., None] ** jnp.arange(l_max, dtype=a.dtype)
+    w = kernels.geometric_weights(jnp.asarray(alpha), l_max, JAX)
     return _normalized(w) if normalize else w
 
 
@@ -119,10 +130,7 @@ def delayed_weights(
 
     Matches :func:`mediamix.transforms.adstock.delayed_weights`.
     """
-    a = jnp.asarray(alpha)
-    th = jnp.asarray(theta)
-    lags = jnp.arange(l_max, dtype=a.dtype)
-    w = a[..., None] ** ((lags - th[..., None]) ** 2)
+    w = kernels.delayed_weights(jnp.asarray(alpha), jnp.asarray(theta), l_max, JAX)
     return _normalized(w) if normalize else w
 
 
@@ -140,23 +148,8 @@ def weibull_pdf_weights(
     ``shape == 0`` or ``scale == 0`` means no carry-over, as in
     :func:`mediamix.transforms.adstock.weibull_weights` with ``convention="pymc"``.
     """
-    k = jnp.asarray(shape)
-    lam = jnp.asarray(scale)
-    k, lam = jnp.broadcast_arrays(k, lam)
-    identity = ((k == 0) | (lam == 0))[..., None]
-    k_safe = jnp.where(k > 0, k, 1.0)[..., None]
-    lam_safe = jnp.where(lam > 0, lam, 1.0)[..., None]
-    t = jnp.arange(1, l_max + 1, dtype=k_safe.dtype)
-    # log space, with (t / lam)^k capped at e^30: a tiny scale must give weights of 0,
-    # not inf * 0 = nan (nor nan gradients for the sampler).
-    log_z = jnp.log(t) - jnp.log(lam_safe)
-    z_k = jnp.exp(jnp.minimum(k_safe * log_z, 30.0))
-    pdf = jnp.exp(jnp.log(k_safe) - jnp.log(lam_safe) + (k_safe - 1.0) * log_z - z_k)
-    lo = pdf.min(axis=-1, keepdims=True)
-    span = pdf.max(axis=-1, keepdims=True) - lo
-    first = jnp.zeros(pdf.shape, pdf.dtype).at[..., 0].set(1.0)
-    w = jnp.where(span > 0, (pdf - lo) / jnp.where(span > 0, span, 1.0), first)
-    w = jnp.where(identity, first, w)
+    k, lam = jnp.broadcast_arrays(jnp.asarray(shape), jnp.asarray(scale))
+    w = kernels.weibull_pdf_weights(k, lam, (k == 0) | (lam == 0), l_max, JAX)
     return _normalized(w) if normalize else w
 
 
@@ -166,11 +159,9 @@ def hill(x: ArrayLike, half_saturation: ArrayLike, slope: ArrayLike) -> Array:
     Matches :func:`mediamix.transforms.saturation.hill`; the logit form does not
     overflow and the ``x = 0`` branch keeps gradients finite.
     """
-    xa = jnp.asarray(x)
-    positive = xa > 0
-    x_safe = jnp.where(positive, xa, 1.0)
-    y = sigmoid(jnp.asarray(slope) * (jnp.log(x_safe) - jnp.log(jnp.asarray(half_saturation))))
-    return jnp.where(positive, y, 0.0)
+    return kernels.hill(  # type: ignore[no-any-return]
+        jnp.asarray(x), jnp.asarray(half_saturation), jnp.asarray(slope), JAX
+    )
 
 
 def logistic(x: ArrayLike, lam: ArrayLike) -> Array:
@@ -178,4 +169,4 @@ def logistic(x: ArrayLike, lam: ArrayLike) -> Array:
 
     Matches :func:`mediamix.transforms.saturation.logistic`.
     """
-    return jnp.tanh(0.5 * jnp.asarray(lam) * jnp.asarray(x))
+    return kernels.logistic(jnp.asarray(x), jnp.asarray(lam), JAX)  # type: ignore[no-any-return]

@@ -39,10 +39,7 @@ Model::
       (unit Jacobian: the same posterior). When a channel's curve is nearly flat (low
       slope, or K far below the spend), its effect and b0 trade off along a ridge that
       bends with the curve's shape, a funnel for NUTS; the level is fixed by the data
-      whatever the shape (on 156 x 4 synthetic data, 2 x 1000 + 1000 draws, this cut
-      divergences from 4-90 to 0-6 per dataset with the same sampler settings, and to 0
-      on all 10 datasets with the default diagonal mass matrix at target accept 0.95;
-      benchmarks/results/bayes.md).
+      whatever the shape (the divergences it removed: benchmarks/results/bayes.md).
     geo (G > 1), geo levels centred, media centred on each geo's own mean:
     sd_b ~ HalfNormal(0.5),  level_g ~ Normal(b0, sd_b)
     mu_gt     = level_g + sum_k gamma_k z_gtk + sum_c beta_gc (m_gtc - mean_t m_gtc)
@@ -59,7 +56,7 @@ the KPI in proportion to spend (so it, too, follows the units of the data), with
 log-sd ``roi_sigma``. The per-capita likelihood gives every geo the same noise scale
 (Meridian does the same by default).
 
-Why the geo model has this form (measured on Meridian's simulated 40 geos x 156 weeks):
+Why the geo model has this form (on Meridian's simulated 40 geos x 156 weeks):
 a geo's 156 periods pin its level (posterior sd about 0.02 of the mean KPI) far more
 tightly than the geos spread (``sd_b`` about 0.1), which is where a non-centred level
 ``b0 + sd_b eps_g`` gives NUTS a narrow curved valley; and with uncentred media every
@@ -158,7 +155,9 @@ def lognormal_from_mean_sd(mean: float, sd: float) -> tuple[float, float]:
     return float(np.log(mean) - sigma2 / 2), float(np.sqrt(sigma2))
 
 
-def prepare_inputs(
+# Keyword-only data and prior settings, one per BayesOptions field (the options object
+# callers use); fit_bayes passes them through.
+def prepare_inputs(  # noqa: PLR0913
     *,
     spend: np.ndarray,
     kpi: np.ndarray,
@@ -296,7 +295,9 @@ def _align(p: Any, ndim: int) -> Any:
     return p.reshape(shape[:-1] + (1,) * (ndim - len(shape)) + shape[-1:])
 
 
-def mmm_model(inputs: ModelInputs, y: np.ndarray | None = None) -> None:
+# The generative model reads top to bottom as its equations (module docstring); split
+# into pieces, its sample sites would hide behind calls.
+def mmm_model(inputs: ModelInputs, y: np.ndarray | None = None) -> None:  # noqa: C901, PLR0912, PLR0915
     """The numpyro model (see the module docstring for the equations).
 
     Sample sites: ``alpha``/``theta``, ``shape``/``scale`` or ``alpha``;
@@ -329,8 +330,8 @@ def mmm_model(inputs: ModelInputs, y: np.ndarray | None = None) -> None:
             # mode at the mean spend, 90% between 0.45 and 2.6 times it: Robyn's inflexion
             # range (gamma 0.3-1 of the adstocked spend's range, about 1-3 times its mean).
             # Gamma(3, 3) put a fifth of its mass below half the mean spend, curves so
-            # saturated that the channel's level trades off with the intercept (benchmark:
-            # median contribution error 20.9% -> 19.2% over seeds 0-19)
+            # saturated that the channel's level trades off with the intercept (measured
+            # effect: benchmarks/results/bayes.md)
             params["half_saturation"] = numpyro.sample("half_saturation", dist.Gamma(4.0, 3.0))
             params["slope"] = numpyro.sample("slope", dist.Gamma(3.0, 2.0))
         else:
