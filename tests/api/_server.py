@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,20 +29,32 @@ def env_for(home: Path, **api: str) -> dict[str, str]:
 
 
 def mediamix(*args: str, env: dict[str, str], **kw: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+    # output goes to a file: a pipe nobody reads fills up and blocks the server's logging
+    log = tempfile.NamedTemporaryFile(prefix="mediamix-proc-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(  # type: ignore[call-overload]
         [sys.executable, "-m", "mediamix", *args],
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
         **kw,
     )
+    proc.log_path = log.name
+    return proc  # type: ignore[no-any-return]
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mediamix", *args], env=env, capture_output=True, text=True
     )
+
+
+def output(proc: subprocess.Popen[bytes]) -> str:
+    """The last lines a process started by :func:`mediamix` wrote."""
+    try:
+        return Path(proc.log_path).read_text()[-2000:]  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return ""
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _server import env_for, free_port, mediamix, stop
+from _server import env_for, free_port, mediamix, output, stop
 from fastapi.testclient import TestClient
 
 from mediamix.api.sagemaker import create_sagemaker_app
@@ -155,7 +155,7 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path, model_dir: Path) -> N
 def _wait_ping(base: str, proc) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+        assert proc.poll() is None, output(proc)
         try:
             if httpx.get(f"{base}/ping", timeout=1).status_code == 200:
                 return
