@@ -44,6 +44,7 @@ def test_schemathesis_bounded(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=900,
+            cwd=tmp_path,  # schemathesis keeps a folder of its own in the working directory
         )
     finally:
         stop(server)
