@@ -83,6 +83,7 @@ def main() -> int:
                 ],
                 capture_output=True,
                 text=True,
+                cwd=home,  # schemathesis keeps a folder of its own in the working directory
             )
             elapsed = time.monotonic() - started
         finally:
