@@ -395,12 +395,16 @@ def demo_cmd(
 def _register_commands() -> None:
     """Commands that live in their own modules (one per verb)."""
     from mediamix.cli.attribute import attribute_cmd
+    from mediamix.cli.audit import audit_app
     from mediamix.cli.ingest import ingest_app
+    from mediamix.cli.keys import keys_app
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
     from mediamix.cli.reach import reach_fit_cmd
     from mediamix.cli.rlang import check_app, export_app, import_app, r_script_cmd
+    from mediamix.cli.serve import serve_cmd
     from mediamix.cli.transform import transform_cmd
+    from mediamix.cli.worker import worker_cmd
 
     app.command("optimize")(optimize_cmd)
     app.command("attribute")(attribute_cmd)
@@ -416,6 +420,10 @@ def _register_commands() -> None:
 
     app.add_typer(models_app, name="models")
     app.add_typer(drift_app, name="drift")
+    app.command("serve")(serve_cmd)
+    app.add_typer(keys_app, name="keys")
+    app.command("worker")(worker_cmd)
+    app.add_typer(audit_app, name="audit")
 
 
 _register_commands()

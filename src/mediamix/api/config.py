@@ -1,0 +1,86 @@
+"""API settings (``MEDIAMIX_API_*``) and the resolved configuration the app runs with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mediamix.settings import Settings, load_settings
+
+__all__ = ["ApiConfig", "ApiSettings", "load_config"]
+
+
+class ApiSettings(BaseSettings):
+    """Service settings, read from the environment with the prefix ``MEDIAMIX_API_``.
+
+    Attributes
+    ----------
+    database_url : str or None
+        SQLAlchemy URL of the job and metadata database; default a SQLite file under
+        ``MEDIAMIX_HOME/api`` (``postgresql+psycopg://...`` for several replicas).
+    max_upload_bytes, max_body_bytes : int
+        Largest dataset upload, and largest request body of every other route (413).
+    rate_per_minute, rate_burst : int
+        Token bucket per API key (429 with ``Retry-After`` when empty).
+    max_active_jobs : int
+        Queued plus running jobs a tenant may have (429 beyond).
+    job_max_attempts : int
+        Attempts before a job whose worker died is failed instead of re-queued.
+    lease_seconds : float
+        How long a claim lasts without a heartbeat (heartbeats every third of it).
+    request_timeout : float
+        Seconds before a request is answered 503 ``timeout``.
+    cors_origins : list of str
+        Origins allowed by CORS; empty (the default) allows none.
+    job_workers : int
+        Worker processes ``mediamix serve`` starts beside the API (0: run
+        ``mediamix worker`` separately).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MEDIAMIX_API_", extra="ignore")
+
+    database_url: str | None = None
+    max_upload_bytes: int = 200_000_000
+    max_body_bytes: int = 1_000_000
+    rate_per_minute: int = 600
+    rate_burst: int = 60
+    max_active_jobs: int = 4
+    job_max_attempts: int = 2
+    lease_seconds: float = 30.0
+    request_timeout: float = 60.0
+    cors_origins: list[str] = Field(default_factory=list)
+    job_workers: int = 1
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """Everything the app and the workers need, resolved once by the shell."""
+
+    home: Path
+    api: ApiSettings
+    max_rows: int = 5_000_000
+    max_columns: int = 2_000
+    max_bytes: int = 1_000_000_000
+    compile_cache: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        """Folder of the service's state: ``home/api``."""
+        return self.home / "api"
+
+
+def load_config(settings: Settings | None = None, api: ApiSettings | None = None) -> ApiConfig:
+    """The configuration from the environment (``MEDIAMIX_*`` and ``MEDIAMIX_API_*``)."""
+    s = settings or load_settings()
+    return ApiConfig(
+        home=s.home,
+        api=api or ApiSettings(),
+        max_rows=s.max_rows,
+        max_columns=s.max_columns,
+        max_bytes=s.max_bytes,
+        compile_cache=s.compile_cache_dir(),
+    )

@@ -1,0 +1,1 @@
+"""One router per use case, versioned under ``/v1``."""

@@ -1,0 +1,224 @@
+"""``/v1/models``: start a fit job, list, summary, decomposition, optimize, delete."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from mediamix.api import usecases
+from mediamix.api.auth import Caller, audit, context, require
+from mediamix.api.errors import ApiError
+from mediamix.api.routes.common import errors, not_found, valid_id
+from mediamix.api.schemas import (
+    DecompositionPage,
+    FitRequest,
+    JobAccepted,
+    ModelOut,
+    OptimizeRequest,
+)
+from mediamix.state import jobs
+from mediamix.state.ids import new_id
+from mediamix.state.store import ModelRecord
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+_BAYES_ONLY = ("method", "chains", "warmup", "draws")
+_OBJECT = {"type": "object", "additionalProperties": True}
+
+
+def _float(cell: str) -> float | None:
+    # the CSV holds finite numbers; an empty cell (no value) reads as null
+    return float(cell) if cell else None
+
+
+def _model(request: Request, caller: Caller, model_id: str) -> tuple[ModelRecord, Path]:
+    store = context(request).store
+    record = store.get_model(caller.tenant, valid_id(model_id, "model"))
+    if record is None:
+        raise not_found("model")
+    return record, store.model_dir(caller.tenant, record.id)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobAccepted,
+    summary="Start a fit job",
+    responses=errors(404),
+)
+def start_fit(
+    request: Request,
+    body: FitRequest,
+    response: Response,
+    caller: Annotated[Caller, Depends(require("model:train"))],
+) -> dict[str, Any]:
+    """Queue a fit of one of the tenant's datasets; poll ``/v1/jobs/{job_id}``.
+
+    The model id is reserved now; the model exists once the job succeeds.
+    """
+    ctx = context(request)
+    dataset = ctx.store.get_dataset(caller.tenant, valid_id(body.dataset_id, "dataset"))
+    if dataset is None:
+        raise not_found("dataset")
+    sampler: dict[str, Any] = {k: getattr(body, k) for k in _BAYES_ONLY}
+    sampler["geo_hierarchy"] = True if body.geo_model else None
+    if body.engine != "bayes":
+        given = [k for k, v in sampler.items() if v is not None]
+        if given:
+            raise ApiError(
+                422,
+                "invalid_input",
+                "these options apply to engine 'bayes' only",
+                [{"file": None, "row": None, "column": k, "message": "bayes only"} for k in given],
+            )
+    model_id = new_id()
+    params = {
+        "dataset_id": dataset.id,
+        "model_id": model_id,
+        "engine": body.engine,
+        "seed": body.seed,
+        "sampler": {k: v for k, v in sampler.items() if v is not None},
+    }
+    settings = ctx.config.api
+    try:
+        job = jobs.submit(
+            ctx.store.engine,
+            caller.tenant,
+            "fit",
+            params,
+            max_attempts=settings.job_max_attempts,
+            max_active=settings.max_active_jobs,
+        )
+    except jobs.TooManyJobsError as exc:
+        audit(ctx, "model.fit", "denied: job cap", caller=caller)
+        raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "30"}) from None
+    audit(ctx, "model.fit", "queued", caller=caller, obj=f"job/{job.id}")
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return {"job_id": job.id, "model_id": model_id}
+
+
+@router.get("", response_model=list[ModelOut], summary="List models", responses=errors())
+def list_models(
+    request: Request,
+    caller: Annotated[Caller, Depends(require("model:read"))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[dict[str, Any]]:
+    """The tenant's models, newest first."""
+    return [r.to_dict() for r in context(request).store.list_models(caller.tenant, limit, offset)]
+
+
+@router.get("/{model_id}", response_model=ModelOut, summary="Get a model", responses=errors(404))
+def get_model(
+    request: Request, model_id: str, caller: Annotated[Caller, Depends(require("model:read"))]
+) -> dict[str, Any]:
+    """One of the tenant's models."""
+    record, _ = _model(request, caller, model_id)
+    return record.to_dict()
+
+
+@router.get(
+    "/{model_id}/summary",
+    summary="The model's summary.json",
+    response_class=Response,
+    responses={
+        **errors(404),
+        200: {
+            "description": "summary.json, byte for byte as the fit wrote it",
+            "content": {"application/json": {"schema": _OBJECT}},
+        },
+    },
+)
+def get_summary(
+    request: Request, model_id: str, caller: Annotated[Caller, Depends(require("model:read"))]
+) -> Response:
+    """The summary.json document of CONTRACTS.md, exactly the bytes the fit wrote."""
+    _, folder = _model(request, caller, model_id)
+    return Response((folder / "summary.json").read_bytes(), media_type="application/json")
+
+
+@router.get(
+    "/{model_id}/decomposition",
+    summary="The per-period decomposition, paged",
+    response_model=DecompositionPage,
+    responses={
+        **errors(404),
+        200: {
+            "description": "JSON page, or CSV rows (header + page) with format=csv",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+    },
+)
+def get_decomposition(
+    request: Request,
+    model_id: str,
+    caller: Annotated[Caller, Depends(require("model:read"))],
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> Response:
+    """Rows ``offset .. offset + limit`` of decomposition.csv (date, actual, fitted, parts)."""
+    _, folder = _model(request, caller, model_id)
+    lines = (folder / "decomposition.csv").read_text().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    page = rows[offset : offset + limit]
+    headers = {"X-Total-Count": str(len(rows))}
+    if format == "csv":
+        return Response("".join([header, *page]), media_type="text/csv", headers=headers)
+    columns = next(csv.reader([header]))
+    records = [
+        {
+            name: cell if name == "date" else _float(cell)
+            for name, cell in zip(columns, row, strict=True)
+        }
+        for row in csv.reader(page)
+    ]
+    body = {
+        "total": len(rows),
+        "offset": offset,
+        "limit": limit,
+        "columns": columns,
+        "rows": records,
+    }
+    return JSONResponse(body, headers=headers)
+
+
+@router.post(
+    "/{model_id}/optimize",
+    summary="A budget plan from the model",
+    responses={
+        **errors(404),
+        200: {
+            "description": "the plan.json document of CONTRACTS.md",
+            "content": {"application/json": {"schema": _OBJECT}},
+        },
+    },
+)
+def optimize_model(
+    request: Request,
+    model_id: str,
+    body: OptimizeRequest,
+    caller: Annotated[Caller, Depends(require("optimize:run"))],
+) -> JSONResponse:
+    """Optimize a budget on the model's response curves (synchronous)."""
+    _, folder = _model(request, caller, model_id)
+    plan = usecases.optimize_model(folder, body.model_dump(exclude_none=False))
+    return JSONResponse(plan)
+
+
+@router.delete("/{model_id}", status_code=204, summary="Delete a model", responses=errors(404))
+def delete_model(
+    request: Request, model_id: str, caller: Annotated[Caller, Depends(require("model:train"))]
+) -> Response:
+    """Delete the model's files and record."""
+    ctx = context(request)
+    if not ctx.store.delete_model(caller.tenant, valid_id(model_id, "model")):
+        raise not_found("model")
+    audit(ctx, "model.delete", "ok", caller=caller, obj=f"model/{model_id}")
+    return Response(status_code=204)

@@ -1,0 +1,141 @@
+"""The one place the API calls the service layer.
+
+Routes and workers call these functions instead of ``mediamix.service.*``, so that
+moving to the service's typed requests is a change in this file only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mediamix.api.config import ApiConfig
+from mediamix.errors import InputError, Problem
+from mediamix.io.table import ReadLimits
+
+__all__ = [
+    "OBJECTIVES",
+    "CheckedUpload",
+    "check_upload",
+    "fit_model",
+    "load_fitted",
+    "media_response",
+    "optimize_model",
+    "read_limits",
+]
+
+OBJECTIVES = ("revenue", "roi", "target_roi", "target_mroi", "target_revenue")
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """What validation found in an uploaded spec and data file."""
+
+    n_periods: int
+    channels: list[str]
+    warnings: tuple[Problem, ...]
+
+
+def read_limits(config: ApiConfig) -> ReadLimits:
+    """The input size limits of the settings."""
+    return ReadLimits(
+        max_rows=config.max_rows, max_columns=config.max_columns, max_bytes=config.max_bytes
+    )
+
+
+def check_upload(spec_path: Path, data_path: Path, config: ApiConfig) -> CheckedUpload:
+    """Validate an uploaded spec and the data file it must name.
+
+    The spec's ``data`` has to be the uploaded file itself (same folder, same
+    name): a spec may not point the server at any other file or at the warehouse.
+
+    Raises
+    ------
+    InputError
+        Every problem, with file, row and column.
+    """
+    from mediamix.io.spec import read_spec
+    from mediamix.service.data import validate_spec
+
+    spec = read_spec(spec_path)
+    if Path(spec.data) != data_path.resolve():
+        raise InputError.single(
+            f"the spec's data must name the uploaded file '{data_path.name}'",
+            file=spec_path.name,
+            column="data",
+        )
+    _, report = validate_spec(spec_path, limits=read_limits(config), home=None)
+    if not report.ok or report.dataset is None:
+        raise InputError(list(report.problems) + list(report.warnings))
+    ds = report.dataset
+    return CheckedUpload(
+        n_periods=int(ds.n_periods), channels=list(ds.channels), warnings=report.warnings
+    )
+
+
+def fit_model(
+    spec_path: Path,
+    out: Path,
+    request: Mapping[str, Any],
+    *,
+    progress: Progress,
+    config: ApiConfig,
+) -> dict[str, Any]:
+    """Fit like ``mediamix fit`` and write the same folder; returns summary.json's document.
+
+    ``request`` is the service's fit request as JSON (``engine``, ``seed``,
+    ``sampler``); Bayesian fits share the compiled-sampler cache of the CLI.
+    """
+    from mediamix.service.fit import fit
+
+    doc = dict(request)
+    if doc.get("engine") == "bayes" and config.compile_cache:
+        doc["sampler"] = {**(doc.get("sampler") or {}), "compile_cache": config.compile_cache}
+    outcome = fit(
+        spec_path,
+        out,
+        doc,
+        limits=read_limits(config),
+        progress=progress,
+        home=config.home,
+    )
+    return outcome.summary
+
+
+def optimize_model(model_dir: Path, request: Mapping[str, Any]) -> dict[str, Any]:
+    """A budget plan from a fitted model folder: the plan.json document.
+
+    ``request`` is the service's optimize request as JSON (``budget``,
+    ``objective``, ``target``, ``constraints`` as the C.yaml document, ``periods``,
+    ``risk_level``); problems in the constraints name the file ``constraints``.
+    """
+    from mediamix.service.optimize import model_response, optimize, optimize_request
+
+    fields = {k: v for k, v in request.items() if k not in {"budget", "constraints"}}
+    response = model_response(model_dir, fields.get("periods"))
+    constraints = request.get("constraints")
+    if constraints is not None:
+        fields["constraints_file"] = "constraints"
+    plan = optimize(
+        optimize_request(request["budget"], constraints=constraints, **fields),
+        response_model=response,
+    )
+    return plan.to_dict()
+
+
+def load_fitted(model_dir: Path) -> Any:
+    """The fitted model of a fit folder (safe artifact: hashes checked, nothing executed)."""
+    from mediamix.service.fit import load_model
+
+    return load_model(model_dir)
+
+
+def media_response(result: Any, spend: Any) -> Any:
+    """Each channel's response per period (T, C) to a spend plan (T, C), no history.
+
+    The plan starts from no carry-over: adstock builds up from its first period.
+    """
+    return result.media_components(spend)

@@ -1,0 +1,241 @@
+"""Job workers: processes that claim jobs from the SQL queue and run them.
+
+A worker claims one job at a time with a lease, extends the lease from a heartbeat
+thread while the job runs, writes progress from the same ``(fraction, message)``
+callback the CLI's progress bar takes, and stops a job at its next progress step
+when it is cancelled. Jobs run in worker processes, never in the API process, so
+a long fit cannot slow ``/livez``. ``SIGTERM`` lets the current job finish, then
+the worker exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mediamix.api import usecases
+from mediamix.api.config import ApiConfig
+from mediamix.api.errors import problem_dict, relative_problems
+from mediamix.errors import InputError
+from mediamix.state import jobs
+from mediamix.state.store import ModelRecord, StateStore, now
+
+__all__ = [
+    "JobCancelledError",
+    "run_job",
+    "run_worker",
+    "start_pool",
+    "stop_pool",
+    "sweep_partial",
+    "take_back_lost_jobs",
+]
+
+log = logging.getLogger(__name__)
+
+_PROGRESS_EVERY = 0.5  # seconds between progress writes
+
+
+class JobCancelledError(Exception):
+    """Raised from the progress callback when the job was cancelled."""
+
+
+class _LeaseLostError(Exception):
+    """Raised from the progress callback when another worker took the job over."""
+
+
+def _execute(
+    store: StateStore,
+    config: ApiConfig,
+    job: jobs.JobRecord,
+    progress: Callable[[float, str], None],
+) -> dict[str, Any]:
+    if job.kind != "fit":
+        raise InputError.single(f"unknown job kind '{job.kind}'", column="kind")
+    p = job.params
+    spec = store.dataset_dir(job.tenant, p["dataset_id"]) / "spec.yaml"
+    if not spec.is_file():
+        raise InputError.single("the dataset of this fit was deleted", column="dataset_id")
+    out = store.model_dir(job.tenant, p["model_id"])
+    sweep_partial(store, job)
+    request = {"engine": p["engine"], "seed": int(p["seed"])}
+    if p.get("sampler"):
+        request["sampler"] = p["sampler"]
+    usecases.fit_model(spec, out, request, progress=progress, config=config)
+    if store.get_model(job.tenant, p["model_id"]) is None:
+        store.add_model(
+            ModelRecord(p["model_id"], job.tenant, p["dataset_id"], p["engine"], job.id, now())
+        )
+    return {"model_id": p["model_id"]}
+
+
+def sweep_partial(store: StateStore, job: jobs.JobRecord) -> None:
+    """Remove what a killed attempt of a fit job left half-written (its temporary folders).
+
+    Fits write into a temporary sibling and move it in place at the end, so a
+    killed fit leaves only ``.<model id>.*.tmp``; the model itself never exists half.
+    """
+    model_id = job.params.get("model_id")
+    if job.kind != "fit" or not isinstance(model_id, str):
+        return
+    folder = store.model_dir(job.tenant, model_id)
+    if folder.parent.is_dir():
+        for partial in folder.parent.glob(f".{model_id}.*.tmp"):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def take_back_lost_jobs(store: StateStore) -> list[tuple[str, str]]:
+    """Re-queue or fail jobs whose worker died (by the retry rule); clean their leftovers."""
+    taken = jobs.expire_leases(store.engine)
+    for job_id, _state in taken:
+        job = jobs.get_job(store.engine, job_id)
+        if job is not None:
+            sweep_partial(store, job)
+    return taken
+
+
+def run_job(store: StateStore, config: ApiConfig, claim: jobs.Claim) -> str:
+    """Run a claimed job to its end; returns the state it ended in."""
+    lease = config.api.lease_seconds
+    flags = {"cancel": False, "lost": False}
+    stop_beat = threading.Event()
+
+    def beat() -> None:
+        while not stop_beat.wait(min(lease / 3.0, 5.0)):
+            owned, cancel = jobs.heartbeat(store.engine, claim, lease_seconds=lease)
+            flags["lost"] = not owned
+            flags["cancel"] = cancel
+            if not owned:
+                return
+
+    last = [0.0]
+
+    def progress(fraction: float, message: str) -> None:
+        if flags["lost"]:
+            raise _LeaseLostError
+        if flags["cancel"]:
+            raise JobCancelledError
+        t = time.monotonic()
+        if t - last[0] >= _PROGRESS_EVERY or fraction >= 1.0:
+            last[0] = t
+            jobs.report_progress(store.engine, claim, fraction, message)
+
+    job = claim.job
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job.id[:8]}", daemon=True)
+    thread.start()
+    state = "failed"
+    error: dict[str, Any]
+    try:
+        result = _execute(store, config, job, progress)
+        state = "succeeded"
+        jobs.finish(store.engine, claim, state, result=result)
+    except JobCancelledError:
+        state = "cancelled"
+        error = {"code": "cancelled", "message": "cancelled on request", "problems": []}
+        jobs.finish(store.engine, claim, state, error=error)
+    except _LeaseLostError:
+        log.warning("job %s: lease lost to another worker; stopped", job.id)
+        return "lost"
+    except InputError as exc:
+        problems = relative_problems(exc.problems, {})
+        error = {
+            "code": "invalid_input",
+            "message": f"{len(problems)} problem(s) in the input",
+            "problems": [problem_dict(p) for p in problems],
+        }
+        jobs.finish(store.engine, claim, state, error=error)
+    except Exception:
+        log.exception("job %s failed", job.id)
+        error = {
+            "code": "internal",
+            "message": f"internal error in job {job.id}; the worker's log has the details",
+            "problems": [],
+        }
+        jobs.finish(store.engine, claim, state, error=error)
+    finally:
+        stop_beat.set()
+        thread.join()
+    store.audit.append(
+        action=f"job.{job.kind}", outcome=state, tenant=job.tenant, obj=f"job/{job.id}"
+    )
+    log.info("job %s: %s", job.id, state)
+    return state
+
+
+def run_worker(
+    config: ApiConfig,
+    *,
+    stop: threading.Event | None = None,
+    once: bool = False,
+    poll: float = 0.5,
+    name: str | None = None,
+) -> int:
+    """Claim and run jobs until ``stop`` is set (or, with ``once``, the queue is empty).
+
+    Returns the number of jobs run.
+    """
+    stop = stop or threading.Event()
+    store = StateStore(config.root, config.api.database_url)
+    worker = name or f"{socket.gethostname()}:{os.getpid()}"
+    done = 0
+    log.info("worker %s started", worker)
+    while not stop.is_set():
+        take_back_lost_jobs(store)
+        claim = jobs.claim(store.engine, worker, lease_seconds=config.api.lease_seconds)
+        if claim is None:
+            if once:
+                break
+            stop.wait(poll)
+            continue
+        run_job(store, config, claim)
+        done += 1
+    store.engine.dispose()
+    return done
+
+
+def _process_main(config: ApiConfig, log_json: bool) -> None:
+    if log_json:
+        from mediamix.api.logs import configure_json_logging
+
+        configure_json_logging(logging.getLevelName(logging.getLogger().level) or "INFO")
+    stop = threading.Event()
+    # finish the current job, then leave
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_worker(config, stop=stop)
+
+
+def start_pool(config: ApiConfig, n: int, *, log_json: bool = True) -> list[Any]:
+    """Start ``n`` worker processes (spawned: no state shared with the API process)."""
+    spawn = multiprocessing.get_context("spawn")
+    pool = []
+    for i in range(n):
+        proc = spawn.Process(
+            target=_process_main, args=(config, log_json), name=f"mediamix-worker-{i}"
+        )
+        proc.start()
+        pool.append(proc)
+    return pool
+
+
+def stop_pool(pool: list[Any], grace: float = 30.0) -> None:
+    """Ask workers to stop (SIGTERM), wait up to ``grace`` s, then kill the rest.
+
+    A killed worker's job is taken back when its lease runs out.
+    """
+    for proc in pool:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in pool:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join()

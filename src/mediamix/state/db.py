@@ -1,0 +1,137 @@
+"""The SQL database of the service: schema and engine (SQLite WAL or PostgreSQL).
+
+Tables hold metadata only (keys as hashes, dataset and model records, jobs); the
+data files and fitted models live in folders under the service home.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+
+__all__ = [
+    "api_keys",
+    "database_url",
+    "datasets",
+    "jobs",
+    "metadata",
+    "models",
+    "open_database",
+    "ping",
+]
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("tenant", String(63), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    Column("note", Text, nullable=True),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(63), nullable=False, index=True),
+    Column("data_file", String(255), nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("n_periods", Integer, nullable=False),
+    Column("channels", Text, nullable=False),  # JSON list
+    Column("created_at", Float, nullable=False),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(63), nullable=False, index=True),
+    Column("dataset_id", String(32), nullable=False),
+    Column("engine", String(16), nullable=False),
+    Column("job_id", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(63), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("params", Text, nullable=False),  # JSON
+    Column("state", String(16), nullable=False),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", Text, nullable=True),
+    Column("result", Text, nullable=True),  # JSON
+    Column("error", Text, nullable=True),  # JSON
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("claim_token", String(32), nullable=True),
+    Column("worker", String(128), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("cancel_requested", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Index("ix_jobs_state_created", "state", "created_at"),
+    Index("ix_jobs_tenant_state", "tenant", "state"),
+)
+
+
+def database_url(home: Path) -> str:
+    """The embedded default: a SQLite file ``home/api/state.db``."""
+    return f"sqlite:///{home / 'api' / 'state.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (the API) run while a worker writes progress
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def open_database(url: str) -> Engine:
+    """An engine for ``url`` with the schema created (idempotent).
+
+    SQLite files get WAL mode and a busy timeout, so API processes and workers can
+    share one file; PostgreSQL URLs (``postgresql+psycopg://...``) are used as given.
+    """
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def ping(engine: Engine) -> None:
+    """Raise when the database cannot answer a trivial query."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
