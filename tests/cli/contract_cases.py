@@ -342,7 +342,15 @@ def _clean(text: str, work: Path) -> str:
 
 def run_case(case: Case, work: Path, home: Path) -> str:
     """The record of one case: exit code, stderr and the outputs it wrote."""
-    env = dict(os.environ, COLUMNS="200", MEDIAMIX_HOME=str(home), NO_COLOR="1", TERM="dumb")
+    # untracked fits: a tracked summary.json carries a new run id each time
+    env = dict(
+        os.environ,
+        COLUMNS="200",
+        MEDIAMIX_HOME=str(home),
+        MEDIAMIX_TRACKING="false",
+        NO_COLOR="1",
+        TERM="dumb",
+    )
     env.pop("MEDIAMIX_LOG_LEVEL", None)
     proc = subprocess.run(
         [str(MEDIAMIX), *case.args],
