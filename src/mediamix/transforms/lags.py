@@ -15,7 +15,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import lfilter
 
 from mediamix.errors import InputError
 from mediamix.transforms import kernels
@@ -191,6 +190,10 @@ def _geometric_recursion(x: FloatArray, alpha: FloatArray) -> FloatArray:
     """y_t = x_t + alpha * y_{t-1}, y_0 = x_0, along the time axis of (*batch, T, C) x."""
     if alpha.ndim == 0:
         # One filter for every series: scipy's IIR filter runs the loop in C.
+        # imported here: scipy.signal takes over a second to import, and every CLI
+        # start imports this module
+        from scipy.signal import lfilter
+
         return np.asarray(lfilter([1.0], [1.0, -float(alpha)], x, axis=-2), dtype=np.float64)
     # Per-channel or batched decay: lfilter takes one coefficient set per call, so
     # step through time instead, each step vectorized over all batches and channels.
