@@ -161,3 +161,15 @@ def test_check_refuses_a_model_without_lambda(robyn_simulated):
     info = {k: v for k, v in robyn_simulated.info.items() if k != "lambda"}
     with pytest.raises(InputError, match="no ridge penalty"):
         compare_glmnet(dataclasses.replace(robyn_simulated, info=info))
+
+
+def test_starting_r_leaves_the_library_path_of_child_processes_alone():
+    """R sets LD_LIBRARY_PATH when it starts; children must not inherit it (they would
+    load the system's libraries, e.g. another libpython, before their own)."""
+    import os
+
+    from mediamix.rlang.bridge import r_session
+
+    before = os.environ.get("LD_LIBRARY_PATH")
+    r_session(("glmnet",))
+    assert os.environ.get("LD_LIBRARY_PATH") == before

@@ -40,8 +40,8 @@ import numpy as np
 
 from mediamix.optimization.constraints import SpendLimits, TotalMode
 from mediamix.optimization.response import (
-    HillSaturation,
-    LogisticSaturation,
+    HillSaturationSchema,
+    LogisticSaturationSchema,
     _saturation,
     _saturation_derivative,
 )
@@ -67,7 +67,7 @@ class MultiPeriodModel:
 
     channels: tuple[str, ...]
     beta: np.ndarray
-    saturation: tuple[HillSaturation | LogisticSaturation, ...]
+    saturation: tuple[HillSaturationSchema | LogisticSaturationSchema, ...]
     decay: np.ndarray
     max_lag: int | None = None
     normalize: bool = False
@@ -201,7 +201,7 @@ def evaluate_multiperiod(
     it carried in.
 
     >>> m = MultiPeriodModel(("tv",), np.array([1.0]),
-    ...                      (HillSaturation(type="hill", half_saturation=5.0, slope=1.0),),
+    ...                      (HillSaturationSchema(type="hill", half_saturation=5.0, slope=1.0),),
     ...                      np.array([0.5]), max_lag=3)
     >>> p = evaluate_multiperiod(m, np.zeros((2, 1)), history=np.array([[10.0]]))
     >>> round(p.response, 6), round(p.carryover_in, 6), p.carryover_out
@@ -324,7 +324,7 @@ def optimize_multiperiod(  # noqa: PLR0913
 
     Examples
     --------
-    >>> sat = HillSaturation(type="hill", half_saturation=10.0, slope=1.0)
+    >>> sat = HillSaturationSchema(type="hill", half_saturation=10.0, slope=1.0)
     >>> m = MultiPeriodModel(("a", "b"), np.array([100.0, 100.0]), (sat, sat),
     ...                      np.array([0.0, 0.0]))
     >>> p = optimize_multiperiod(m, 40.0, 2)
@@ -438,7 +438,7 @@ class _SteadyState:
 def multiperiod_model(
     channels: Sequence[str],
     beta: Sequence[float],
-    saturation: Sequence[HillSaturation | LogisticSaturation],
+    saturation: Sequence[HillSaturationSchema | LogisticSaturationSchema],
     decay: Sequence[float],
     *,
     max_lag: int | None = None,
@@ -499,19 +499,19 @@ def multiperiod_from_transforms(
         else:
             decay.append(0.0)
             problems.append(f"channel '{name}' has a '{kind}' adstock")
-    sats: list[HillSaturation | LogisticSaturation] = []
+    sats: list[HillSaturationSchema | LogisticSaturationSchema] = []
     for name, sat in zip(channels, saturation, strict=True):
         kind = str(sat.get("type"))
         if kind == "hill":
             sats.append(
-                HillSaturation(
+                HillSaturationSchema(
                     type="hill",
                     half_saturation=float(sat["half_saturation"]),
                     slope=float(sat["slope"]),
                 )
             )
         elif kind == "logistic":
-            sats.append(LogisticSaturation(type="logistic", lam=float(sat["lam"])))
+            sats.append(LogisticSaturationSchema(type="logistic", lam=float(sat["lam"])))
         else:
             problems.append(f"channel '{name}' has a '{kind}' saturation")
     if problems:

@@ -63,9 +63,24 @@ def rscript_path(purpose: str = "this command") -> Path:
 
 @cache
 def _robjects() -> ModuleType:
-    """rpy2.robjects, initializing the embedded R once per process."""
-    import rpy2.robjects as ro  # rpy2 raises when it cannot find or load R
+    """rpy2.robjects, initializing the embedded R once per process.
 
+    Starting R sets ``LD_LIBRARY_PATH`` in this process's environment (R's own
+    libraries and the system library folder). R has loaded them by then; left in
+    place, the variable would make every later child process (a worker, a tracking
+    server, another Python) load the system's libraries before its own, e.g. a
+    different ``libpython``. So it is put back as it was.
+    """
+    saved = os.environ.get("LD_LIBRARY_PATH")
+    try:
+        import rpy2.robjects as ro  # rpy2 raises when it cannot find or load R
+
+        ro.r("invisible(NULL)")  # make sure the embedded R is initialized now
+    finally:
+        if saved is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = saved
     return ro
 
 

@@ -158,7 +158,7 @@ def fit(
     ...                  channels={"tv": "tv_spend"})
     ... except mediamix.InputError as err:
     ...     print(err)
-    column 'engine': unknown engine 'glm'; choose one of ridge, bayes
+    column 'engine': unknown engine 'glm'; choose one of ridge, bayes, r-glmnet
     """
     from mediamix.service.data import LoadedData, load_dataset
     from mediamix.service.fit import fit_loaded

@@ -379,7 +379,7 @@ def parse_request(kind: type[R], data: Mapping[str, Any] | R) -> R:
     ...     parse_request(FitRequest, {"engine": "glm"})
     ... except InputError as err:
     ...     print(err)
-    column 'engine': unknown engine 'glm'; choose one of ridge, bayes
+    column 'engine': unknown engine 'glm'; choose one of ridge, bayes, r-glmnet
     """
     if isinstance(data, kind):
         return data
