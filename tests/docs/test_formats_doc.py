@@ -92,6 +92,7 @@ def test_relative_links_resolve(page: str) -> None:
     for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
         if target.startswith(("http://", "https://", "mailto:")):
             continue
-        assert (path.parent / target).exists(), f"{page} links to missing {target}"
-    # the repository explains itself: no page points outside it
-    assert "../shared" not in text
+        resolved = (path.parent / target).resolve()
+        assert resolved.exists(), f"{page} links to missing {target}"
+        # the repository explains itself: no page points outside it
+        assert resolved.is_relative_to(REPO.resolve()), f"{page} links outside the repo: {target}"
