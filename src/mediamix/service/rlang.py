@@ -16,12 +16,11 @@ import numpy as np
 
 from mediamix.data.validation import ValidationRules, validate_table
 from mediamix.errors import InputError
-from mediamix.io.artifacts import save_artifact
 from mediamix.io.atomic import atomic_dir, atomic_write_json
 from mediamix.io.table import ReadLimits, read_table
 from mediamix.models.result import FitResult
 from mediamix.service.data import LoadedData
-from mediamix.service.fit import load_model
+from mediamix.service.fit import load_model, summary_document, write_fit
 
 __all__ = [
     "RobynExport",
@@ -49,13 +48,8 @@ def fit_r_glmnet_loaded(
 
 def write_model(result: FitResult, out: str | Path, warnings: Sequence[str] = ()) -> dict[str, Any]:
     """Write ``summary.json``, ``decomposition.csv`` and ``model/`` atomically; the summary."""
-    summary = result.summary()
-    summary["warnings"] = list(warnings)
-    meta, arrays = result.to_artifact()
-    with atomic_dir(Path(out)) as tmp:
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
-        result.decomposition().to_csv(tmp / "decomposition.csv", index=False)
-        save_artifact(tmp / "model", meta, arrays)
+    summary = summary_document(result, warnings)
+    write_fit(result, out, summary=summary)
     return summary
 
 
