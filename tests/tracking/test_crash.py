@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -47,6 +48,7 @@ def test_kill_9_during_a_tracked_fit_leaves_the_run_failed(synth_spec, tmp_path)
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    deadline = time.time() + 120
     while "RUNNING" in _statuses(db).values():
         assert time.time() < deadline, _statuses(db)
         time.sleep(0.2)
@@ -57,6 +59,33 @@ def test_kill_9_during_a_tracked_fit_leaves_the_run_failed(synth_spec, tmp_path)
     client = MlflowClient(tracking_uri=TrackingConfig(home=home).uri)
     (run_id,) = _statuses(db)
     assert "ended before the run was complete" in client.get_run(run_id).data.tags["mediamix.error"]
+
+
+class _DeadParent(io.StringIO):
+    """The worker's answer stream once the fit process is gone."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_parent_killed_mid_command_still_leaves_the_run_failed(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    from mediamix.tracking.worker import serve
+
+    uri = TrackingConfig(home=tmp_path / "home").uri
+    commands = io.StringIO(
+        json.dumps({"op": "start", "uri": uri, "experiment": "crash", "params": {"a": 1}})
+        + "\n"
+        + json.dumps({"op": "log", "metrics": {"r2": 0.5}})
+        + "\n"
+    )
+    assert serve(commands, _DeadParent()) == 0
+    client = MlflowClient(tracking_uri=uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("crash").experiment_id])
+    assert run.info.status == "FAILED"
+    assert run.data.metrics == {}  # the log command after the dead answer never ran
+    assert "ended before the run was complete" in run.data.tags["mediamix.error"]
 
 
 _REGISTER = """

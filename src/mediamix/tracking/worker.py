@@ -178,10 +178,22 @@ def ensure_experiment(client: Any, name: str, artifact_root: str | None) -> str:
         return str(found.experiment_id)
 
 
+def _answer(answers: TextIO, answer: dict[str, Any]) -> bool:
+    """Write one answer; ``False`` when the parent is gone (its end of the pipe closed)."""
+    try:
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
+    except OSError:  # BrokenPipeError: the fit was killed while this command ran
+        return False
+    return True
+
+
 def serve(commands: TextIO, answers: TextIO, warm: tuple[str, Any] | None = None) -> int:
     """Answer protocol commands until ``end`` or end of input.
 
     ``warm`` is a store opened before the first command arrived: ``(uri, client)``.
+    A parent that dies mid-command (its answer cannot be written) counts as end of
+    input: the run is marked FAILED either way.
     """
     session = _Session(warm)
     for line in commands:
@@ -196,17 +208,17 @@ def serve(commands: TextIO, answers: TextIO, warm: tuple[str, Any] | None = None
                 answer = session.log(cmd)
             elif op == "end":
                 session.end(cmd.get("status", "FINISHED"), cmd.get("error"))
-                answers.write(json.dumps({"ok": True}) + "\n")
-                answers.flush()
+                _answer(answers, {"ok": True})
                 return 0
             else:
                 answer = {"ok": False, "error": f"unknown op {op!r}"}
         except Exception as exc:  # reported to the parent, which raises it there
             log.debug("tracking command failed", exc_info=True)
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        answers.write(json.dumps(answer) + "\n")
-        answers.flush()
-    # input closed without "end": the fit died; never leave the run looking usable
+        if not _answer(answers, answer):
+            break
+    # input closed without "end", or nobody reads the answers: the fit died; never
+    # leave the run looking usable
     try:
         session.end("FAILED", "the fit process ended before the run was complete")
     except Exception:
