@@ -54,3 +54,17 @@ def shared_datasets() -> Path:
     if not DATASETS.is_dir():
         raise AssertionError(f"bundled datasets not found at {DATASETS}")
     return DATASETS
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh MEDIAMIX_HOME, also set for CLI runs."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("MEDIAMIX_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def cli(run_cli: Callable[[Sequence[str]], object]) -> Callable[[Sequence[str]], object]:
+    """The CLI runner under the short name the warehouse and ingest tests use."""
+    return run_cli

@@ -1,11 +1,11 @@
-"""Fixtures of the warehouse tests: a home, input files, the CLI with its commands."""
+"""Fixtures of the warehouse tests: input files."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+
 from _wh_data import WIDE_SPEC, wide_frame
 
 
@@ -18,17 +18,3 @@ def wide_files(tmp_path: Path) -> tuple[Path, Path]:
     spec = data.with_name("spec.yaml")
     spec.write_text(WIDE_SPEC)
     return data, spec
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh MEDIAMIX_HOME, also set for CLI runs."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("MEDIAMIX_HOME", str(path))
-    return path
-
-
-@pytest.fixture
-def cli(run_cli: Callable[[Sequence[str]], object]) -> Callable[[Sequence[str]], object]:
-    """The CLI runner (the warehouse commands are part of the main app)."""
-    return run_cli

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _wh_data import WIDE_SPEC, wide_frame
 
+from _wh_data import WIDE_SPEC, wide_frame
 from mediamix.errors import InputError
 from mediamix.ingest.base import (
     FetchRequest,

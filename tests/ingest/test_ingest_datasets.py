@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _wh_data import WIDE_SPEC, wide_frame
 
+from _wh_data import WIDE_SPEC, wide_frame
 from mediamix.ingest.base import SourceUnavailableError
 from mediamix.ingest.datasets_client import (
     huggingface_downloader,
