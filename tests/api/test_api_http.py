@@ -282,6 +282,42 @@ def test_fit_job_end_to_end(
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["file"] == "constraints"
 
+    curves = client.get(f"/v1/models/{model_id}/curves?points=3", headers=h)
+    assert curves.status_code == 200, curves.text
+    rows = {(r["channel"], r["multiple"]): r for r in curves.json()}
+    assert set(rows) == {(c, m) for c in ("tv", "search") for m in (0.0, 1.0, 2.0)}
+    for name, channel in doc["channels"].items():
+        assert rows[(name, 0.0)]["response"] == pytest.approx(0.0, abs=1e-9)
+        assert rows[(name, 1.0)]["spend"] == pytest.approx(channel["spend"], rel=1e-9)
+        assert rows[(name, 1.0)]["response"] == pytest.approx(channel["contribution"], rel=1e-6)
+        assert rows[(name, 2.0)]["response"] > rows[(name, 1.0)]["response"]
+    curves_csv = client.get(f"/v1/models/{model_id}/curves?points=3&format=csv", headers=h)
+    assert curves_csv.text.splitlines()[0] == "channel,multiple,spend,response,marginal_roi"
+    assert client.get(f"/v1/models/{model_id}/curves?points=1", headers=h).status_code == 422
+
+    diag = client.get(f"/v1/models/{model_id}/diagnostics", headers=h)
+    assert diag.status_code == 200, diag.text
+    d = diag.json()
+    assert d["engine"] == "ridge"
+    assert d["metrics"] == doc["metrics"]
+    assert d["holdout_nrmse"] == doc["info"]["holdout_nrmse"]
+    assert d["sampler"] is None
+    for name, channel in doc["channels"].items():
+        lo, hi = channel["roi_interval"]
+        assert d["channels"][name]["interval_wider_than_estimate"] == (hi - lo > channel["roi"])
+
+    log = client.get(f"/v1/jobs/{job_id}/logs", headers=h).json()
+    messages = [line["message"] for line in log]
+    assert messages[0] == "queued (fit)"
+    assert messages[1].startswith("started by worker ")
+    assert messages[-1] == "succeeded"
+    assert len(messages) > 3  # progress stages in between
+    assert [line["seq"] for line in log] == sorted(line["seq"] for line in log)
+    tail = client.get(f"/v1/jobs/{job_id}/logs?after={log[-2]['seq']}", headers=h).json()
+    assert tail == log[-1:]
+    other = key_for("globex", "model:read")
+    assert client.get(f"/v1/jobs/{job_id}/logs", headers=other).status_code == 404
+
     models = client.get("/v1/models", headers=h).json()
     assert [m["id"] for m in models] == [model_id]
     assert client.delete(f"/v1/models/{model_id}", headers=h).status_code == 204

@@ -17,7 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _queue_checks import check_each_job_claimed_once, check_lease_expiry_retry_then_fail
+from _queue_checks import (
+    check_each_job_claimed_once,
+    check_job_cap_holds_under_concurrent_submissions,
+    check_job_log_follows_the_job,
+    check_lease_expiry_retry_then_fail,
+)
 from _server import free_port
 from fastapi.testclient import TestClient
 
@@ -86,7 +91,7 @@ def pg_url() -> Iterator[str]:
 def pg_engine(pg_url: str):  # type: ignore[no-untyped-def]
     engine = open_database(pg_url)
     with engine.begin() as conn:
-        for table in ("jobs", "models", "datasets", "api_keys"):
+        for table in ("job_events", "jobs", "models", "datasets", "api_keys"):
             conn.exec_driver_sql(f"DELETE FROM {table}")
     yield engine
     engine.dispose()
@@ -99,6 +104,14 @@ def test_postgres_each_job_claimed_once(pg_engine) -> None:  # type: ignore[no-u
 
 def test_postgres_lost_jobs_retried_then_failed(pg_engine) -> None:  # type: ignore[no-untyped-def]
     check_lease_expiry_retry_then_fail(pg_engine)
+
+
+def test_postgres_job_cap_holds_under_concurrent_submissions(pg_engine) -> None:  # type: ignore[no-untyped-def]
+    check_job_cap_holds_under_concurrent_submissions(pg_engine)
+
+
+def test_postgres_job_log_follows_the_job(pg_engine) -> None:  # type: ignore[no-untyped-def]
+    check_job_log_follows_the_job(pg_engine)
 
 
 def test_postgres_api_fit_flow(pg_engine, pg_url: str, tmp_path: Path, synth_dir: Path) -> None:  # type: ignore[no-untyped-def]

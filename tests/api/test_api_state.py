@@ -7,7 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from _queue_checks import check_each_job_claimed_once, check_lease_expiry_retry_then_fail
+from _queue_checks import (
+    check_each_job_claimed_once,
+    check_job_cap_holds_under_concurrent_submissions,
+    check_job_log_follows_the_job,
+    check_lease_expiry_retry_then_fail,
+)
 from sqlalchemy import select
 
 from mediamix.state import jobs
@@ -118,6 +123,14 @@ def test_each_job_is_claimed_once(engine) -> None:  # type: ignore[no-untyped-de
 
 def test_lost_jobs_are_retried_then_failed(engine) -> None:  # type: ignore[no-untyped-def]
     check_lease_expiry_retry_then_fail(engine)
+
+
+def test_job_cap_holds_under_concurrent_submissions(engine) -> None:  # type: ignore[no-untyped-def]
+    check_job_cap_holds_under_concurrent_submissions(engine)
+
+
+def test_job_log_follows_the_job(engine) -> None:  # type: ignore[no-untyped-def]
+    check_job_log_follows_the_job(engine)
 
 
 def test_cancel_queued_at_once_running_on_request(engine) -> None:  # type: ignore[no-untyped-def]

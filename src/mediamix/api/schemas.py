@@ -9,9 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "DatasetOut",
     "DecompositionPage",
+    "DiagnosticsOut",
     "ErrorBody",
     "FitRequest",
     "JobAccepted",
+    "JobLogLine",
     "JobOut",
     "ModelOut",
     "OptimizeRequest",
@@ -138,3 +140,38 @@ class DecompositionPage(BaseModel):
     limit: int = Field(examples=[100])
     columns: list[str] = Field(examples=[["date", "actual", "fitted", "intercept", "tv"]])
     rows: list[dict[str, Any]]
+
+
+class JobLogLine(BaseModel):
+    """One line of a job's log: a state change or a new stage of its progress."""
+
+    seq: int = Field(examples=[3])
+    time: float = Field(examples=[1767225600.0])
+    level: Literal["info", "warning", "error"] = Field(examples=["info"])
+    message: str = Field(examples=["40% search: 4000 of 10000 candidates"])
+
+
+class ChannelDiagnostics(BaseModel):
+    """How well the data pin down one channel's return."""
+
+    roi: float | None = Field(examples=[1.8])
+    roi_interval: list[float] | None = Field(None, examples=[[1.1, 2.6]])
+    interval_wider_than_estimate: bool = Field(
+        examples=[False],
+        description="the 90% ROI interval is wider than the ROI itself: the data "
+        "cannot tell this channel's return apart from much smaller or larger ones",
+    )
+
+
+class DiagnosticsOut(BaseModel):
+    """The fit's quality and the engine's own checks."""
+
+    engine: str = Field(examples=["ridge"])
+    metrics: dict[str, float | None] = Field(examples=[{"r2": 0.95, "nrmse": 0.06}])
+    holdout_nrmse: float | None = Field(None, examples=[0.12])
+    sampler: dict[str, Any] | None = Field(
+        None, description="bayes: method, max R-hat, min bulk ESS, divergences"
+    )
+    selection: dict[str, Any] | None = Field(None, description="ridge: how the model was chosen")
+    channels: dict[str, ChannelDiagnostics]
+    warnings: list[str] = Field(default_factory=list)

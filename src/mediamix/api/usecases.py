@@ -6,7 +6,8 @@ moving to the service's typed requests is a change in this file only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ __all__ = [
     "fit_model",
     "load_fitted",
     "media_response",
+    "model_diagnostics",
     "optimize_model",
     "read_limits",
+    "response_curves",
 ]
 
 OBJECTIVES = ("revenue", "roi", "target_roi", "target_mroi", "target_revenue")
@@ -139,3 +142,60 @@ def media_response(result: Any, spend: Any) -> Any:
     The plan starts from no carry-over: adstock builds up from its first period.
     """
     return result.media_components(spend)
+
+
+def response_curves(model_dir: Path, multiples: Sequence[float]) -> Any:
+    """Each channel's response to its historical spend scaled by ``multiples``.
+
+    The table of :meth:`mediamix.models.result.FitResult.response_curves`:
+    ``channel``, ``multiple``, ``spend``, ``response``, ``marginal_roi``.
+    """
+    return load_fitted(model_dir).response_curves(multiples=tuple(multiples))
+
+
+def model_diagnostics(model_dir: Path) -> dict[str, Any]:
+    """The fit's quality and checks, read from its summary.json.
+
+    Per channel, whether its 90% ROI interval is wider than the ROI itself (the
+    data cannot pin that channel's return down); for Bayesian fits the sampler's
+    R-hat, bulk ESS and divergences with their warnings in plain words.
+    """
+    from mediamix.models.info import EngineInfo
+
+    doc = json.loads((model_dir / "summary.json").read_text())
+    info = EngineInfo.from_dict(doc.get("info"))
+    warnings = [str(w) for w in doc.get("warnings") or []]
+    sampler = None
+    if info.diagnostics is not None:
+        d = info.diagnostics
+        sampler = {
+            "method": d.method,
+            "max_rhat": d.max_rhat,
+            "min_ess_bulk": d.min_ess_bulk,
+            "divergences": d.divergences,
+        }
+        warnings += list(d.warnings)
+    channels = {}
+    for name, ch in (doc.get("channels") or {}).items():
+        roi, interval = ch.get("roi"), ch.get("roi_interval")
+        wide = bool(
+            roi is not None
+            and interval is not None
+            and None not in interval
+            and interval[1] - interval[0] > abs(roi)
+        )
+        channels[name] = {
+            "roi": roi,
+            "roi_interval": interval,
+            "interval_wider_than_estimate": wide,
+        }
+    raw_info = doc.get("info") or {}
+    return {
+        "engine": doc.get("engine"),
+        "metrics": doc.get("metrics") or {},
+        "holdout_nrmse": raw_info.get("holdout_nrmse"),
+        "sampler": sampler,
+        "selection": raw_info.get("selection"),
+        "channels": channels,
+        "warnings": warnings,
+    }

@@ -29,6 +29,7 @@ __all__ = [
     "api_keys",
     "database_url",
     "datasets",
+    "job_events",
     "jobs",
     "metadata",
     "models",
@@ -98,6 +99,19 @@ jobs = Table(
     Column("finished_at", Float, nullable=True),
     Index("ix_jobs_state_created", "state", "created_at"),
     Index("ix_jobs_tenant_state", "tenant", "state"),
+)
+
+# A job's log: what happened to it, in order (claimed, progress steps, lease lost,
+# finished); the rows are short messages, never data or secrets.
+job_events = Table(
+    "job_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(32), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("message", Text, nullable=False),
+    Index("ix_job_events_job", "job_id", "seq"),
 )
 
 

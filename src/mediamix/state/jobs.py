@@ -10,6 +10,9 @@ A worker extends its lease with heartbeats. A job whose lease ran out (its worke
 died, was killed, or the whole service crashed) is taken back by
 :func:`expire_leases`: queued again while it has attempts left, otherwise failed
 with the reason. Nothing is ever left ``running`` without a live lease.
+
+Every change of a job's state, and each new stage of its progress, is appended to
+the job's log (:func:`job_log`), which the API serves as the job's logs.
 """
 
 from __future__ import annotations
@@ -19,15 +22,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, text, update
 
-from mediamix.state.db import jobs
+from mediamix.state.db import job_events, jobs
 from mediamix.state.ids import new_id
 
 __all__ = [
     "ACTIVE",
     "STATES",
     "Claim",
+    "JobEvent",
     "JobRecord",
     "TooManyJobsError",
     "claim",
@@ -36,6 +40,7 @@ __all__ = [
     "finish",
     "get_job",
     "heartbeat",
+    "job_log",
     "list_jobs",
     "report_progress",
     "request_cancel",
@@ -52,6 +57,42 @@ class TooManyJobsError(Exception):
     def __init__(self, tenant: str, cap: int) -> None:
         super().__init__(f"tenant {tenant!r} already has {cap} active job(s), the cap")
         self.cap = cap
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """One line of a job's log."""
+
+    seq: int
+    time: float
+    level: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "time": self.time, "level": self.level, "message": self.message}
+
+
+def _log(conn: Connection, job_id: str, message: str, level: str = "info") -> None:
+    conn.execute(
+        insert(job_events).values(
+            job_id=job_id, time=time.time(), level=level, message=message[:500]
+        )
+    )
+
+
+def _lock_tenant(conn: Connection, tenant: str) -> None:
+    """Serialize job submissions of one tenant until the transaction ends.
+
+    The cap check counts the tenant's active jobs and then inserts one; two
+    submissions must not both count before either inserts. PostgreSQL takes a
+    transaction-level advisory lock on the tenant; SQLite takes the database's
+    write lock with a write that changes nothing (the driver opens the transaction
+    before it), so the count that follows sees every committed submission.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": tenant})
+    else:
+        conn.execute(update(jobs).where(jobs.c.id == "").values(tenant=jobs.c.tenant))
 
 
 @dataclass(frozen=True)
@@ -130,10 +171,14 @@ def submit(
     max_active: int | None = None,
     job_id: str | None = None,
 ) -> JobRecord:
-    """Queue a job; :class:`TooManyJobsError` when the tenant is at ``max_active``."""
+    """Queue a job; :class:`TooManyJobsError` when the tenant is at ``max_active``.
+
+    The cap holds under concurrent submissions (see :func:`_lock_tenant`).
+    """
     job_id = job_id or new_id()
     with engine.begin() as conn:
         if max_active is not None:
+            _lock_tenant(conn, tenant)
             active = conn.execute(
                 select(func.count())
                 .select_from(jobs)
@@ -155,6 +200,7 @@ def submit(
                 created_at=time.time(),
             )
         )
+        _log(conn, job_id, f"queued ({kind})")
     job = get_job(engine, job_id)
     assert job is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     return job
@@ -211,19 +257,17 @@ def expire_leases(engine: Engine, now: float | None = None) -> list[tuple[str, s
         retry = attempts < max_attempts
         values: dict[str, Any] = {"claim_token": None, "worker": None, "lease_until": None}
         if retry:
+            reason = f"worker lost after attempt {attempts}; re-queued"
             values.update(state="queued", progress=0.0, message="re-queued: worker lost")
         else:
+            reason = (
+                f"the worker running this job stopped (crash or kill) "
+                f"and its lease ran out; {attempts} attempt(s) of {max_attempts} used"
+            )
             values.update(
                 state="failed",
                 finished_at=now,
-                error=json.dumps(
-                    {
-                        "code": "worker_lost",
-                        "message": f"the worker running this job stopped (crash or kill) "
-                        f"and its lease ran out; {attempts} attempt(s) of {max_attempts} used",
-                        "problems": [],
-                    }
-                ),
+                error=json.dumps({"code": "worker_lost", "message": reason, "problems": []}),
             )
         with engine.begin() as conn:
             done = conn.execute(
@@ -231,6 +275,8 @@ def expire_leases(engine: Engine, now: float | None = None) -> list[tuple[str, s
                 .where(jobs.c.id == job_id, jobs.c.claim_token == token, jobs.c.state == "running")
                 .values(**values)
             )
+            if done.rowcount:
+                _log(conn, job_id, reason, "warning" if retry else "error")
         if done.rowcount:
             changed.append((job_id, values["state"]))
     return changed
@@ -265,6 +311,8 @@ def claim(
                     progress=0.0,
                 )
             )
+            if done.rowcount == 1:
+                _log(conn, job_id, f"started by worker {worker}")
         if done.rowcount == 1:
             job = get_job(engine, job_id)
             assert job is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
@@ -291,13 +339,22 @@ def heartbeat(engine: Engine, c: Claim, *, lease_seconds: float) -> tuple[bool, 
 
 
 def report_progress(engine: Engine, c: Claim, fraction: float, message: str) -> bool:
-    """Store progress (0..1) and its message; False when the claim is lost."""
+    """Store progress (0..1) and its message; False when the claim is lost.
+
+    The job's log gets a line when the stage changes (the message's text before
+    its first ``:``) or the progress passes a tenth.
+    """
+    fraction = min(max(float(fraction), 0.0), 1.0)
     with engine.begin() as conn:
+        before = conn.execute(select(jobs.c.progress, jobs.c.message).where(_owned(c))).first()
+        if before is None:
+            return False
         done = conn.execute(
-            update(jobs)
-            .where(_owned(c))
-            .values(progress=min(max(float(fraction), 0.0), 1.0), message=message[:500])
+            update(jobs).where(_owned(c)).values(progress=fraction, message=message[:500])
         )
+        stage = (before.message or "").split(":", 1)[0] != message.split(":", 1)[0]
+        if done.rowcount and (stage or int(fraction * 10) > int((before.progress or 0.0) * 10)):
+            _log(conn, c.job.id, f"{fraction:.0%} {message}")
     return bool(done.rowcount)
 
 
@@ -323,6 +380,9 @@ def finish(
         values["progress"] = 1.0
     with engine.begin() as conn:
         done = conn.execute(update(jobs).where(_owned(c)).values(**values))
+        if done.rowcount:
+            detail = f": {error.get('code')}: {error.get('message')}" if error else ""
+            _log(conn, c.job.id, state + detail, "error" if state == "failed" else "info")
     return bool(done.rowcount)
 
 
@@ -334,14 +394,45 @@ def request_cancel(engine: Engine, job_id: str, tenant: str) -> JobRecord | None
     """
     now = time.time()
     with engine.begin() as conn:
-        conn.execute(
+        queued = conn.execute(
             update(jobs)
             .where(jobs.c.id == job_id, jobs.c.tenant == tenant, jobs.c.state == "queued")
             .values(state="cancelled", finished_at=now, cancel_requested=1)
         )
-        conn.execute(
+        running = conn.execute(
             update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.tenant == tenant, jobs.c.state == "running")
+            .where(
+                jobs.c.id == job_id,
+                jobs.c.tenant == tenant,
+                jobs.c.state == "running",
+                jobs.c.cancel_requested == 0,
+            )
             .values(cancel_requested=1)
         )
+        if queued.rowcount:
+            _log(conn, job_id, "cancelled while queued")
+        elif running.rowcount:
+            _log(conn, job_id, "cancel requested; stops at its next progress step")
     return get_job(engine, job_id, tenant)
+
+
+def job_log(
+    engine: Engine, job_id: str, tenant: str, *, after: int = 0, limit: int = 1000
+) -> list[JobEvent] | None:
+    """The lines of a tenant's job log after line ``after``, oldest first.
+
+    ``None`` when the tenant has no such job (so another tenant's job reads as missing).
+    """
+    with engine.connect() as conn:
+        owned = conn.execute(
+            select(jobs.c.id).where(jobs.c.id == job_id, jobs.c.tenant == tenant)
+        ).first()
+        if owned is None:
+            return None
+        rows = conn.execute(
+            select(job_events)
+            .where(job_events.c.job_id == job_id, job_events.c.seq > after)
+            .order_by(job_events.c.seq)
+            .limit(limit)
+        ).all()
+    return [JobEvent(int(r.seq), float(r.time), str(r.level), str(r.message)) for r in rows]

@@ -1,4 +1,4 @@
-"""``/v1/jobs``: state with progress, result, error; cancel."""
+"""``/v1/jobs``: state with progress, result, error; the job's log; cancel."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from mediamix.api.auth import Caller, audit, context, require
 from mediamix.api.routes.common import errors, not_found, valid_id
-from mediamix.api.schemas import JobOut
+from mediamix.api.schemas import JobLogLine, JobOut
 from mediamix.api.worker import take_back_lost_jobs
 from mediamix.state import jobs
 
@@ -45,6 +45,32 @@ def get_job(
     if job is None:
         raise not_found("job")
     return job.to_dict()
+
+
+@router.get(
+    "/{job_id}/logs",
+    response_model=list[JobLogLine],
+    summary="A job's log",
+    responses=errors(404),
+)
+def get_job_logs(
+    request: Request,
+    job_id: str,
+    caller: Annotated[Caller, Depends(require("model:read"))],
+    after: Annotated[int, Query(ge=0, le=2**62, description="lines after this seq")] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    """What happened to the job, oldest first: queued, started by which worker, each
+    stage of its progress, lost workers and retries, the outcome. Poll with
+    ``after`` set to the last ``seq`` seen to follow a running job."""
+    store = context(request).store
+    take_back_lost_jobs(store)
+    lines = jobs.job_log(
+        store.engine, valid_id(job_id, "job"), caller.tenant, after=after, limit=limit
+    )
+    if lines is None:
+        raise not_found("job")
+    return [line.to_dict() for line in lines]
 
 
 @router.post(

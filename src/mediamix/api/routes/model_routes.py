@@ -1,8 +1,10 @@
-"""``/v1/models``: start a fit job, list, summary, decomposition, optimize, delete."""
+"""``/v1/models``: start a fit job, list, summary, decomposition, response curves,
+diagnostics, optimize, delete."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,6 +17,7 @@ from mediamix.api.errors import ApiError
 from mediamix.api.routes.common import errors, not_found, valid_id
 from mediamix.api.schemas import (
     DecompositionPage,
+    DiagnosticsOut,
     FitRequest,
     JobAccepted,
     ModelOut,
@@ -187,6 +190,57 @@ def get_decomposition(
         "rows": records,
     }
     return JSONResponse(body, headers=headers)
+
+
+@router.get(
+    "/{model_id}/curves",
+    summary="The channels' response curves",
+    responses={
+        **errors(404),
+        200: {
+            "description": "rows of channel, multiple, spend, response, marginal_roi "
+            "(JSON records, or CSV with format=csv)",
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": _OBJECT}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
+    },
+)
+def get_curves(
+    request: Request,
+    model_id: str,
+    caller: Annotated[Caller, Depends(require("model:read"))],
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    points: Annotated[int, Query(ge=2, le=201, description="points per channel")] = 21,
+    max_multiple: Annotated[
+        float, Query(gt=0.0, le=10.0, description="largest multiple of historical spend")
+    ] = 2.0,
+) -> Response:
+    """Each channel's total response to its historical spend scaled from 0 to
+    ``max_multiple`` (the others held at history), with the marginal ROI."""
+    import numpy as np
+
+    _, folder = _model(request, caller, model_id)
+    table = usecases.response_curves(folder, np.linspace(0.0, max_multiple, points).tolist())
+    if format == "csv":
+        return Response(table.to_csv(index=False), media_type="text/csv")
+    return JSONResponse(json.loads(table.to_json(orient="records")))
+
+
+@router.get(
+    "/{model_id}/diagnostics",
+    response_model=DiagnosticsOut,
+    summary="Fit quality and the engine's checks",
+    responses=errors(404),
+)
+def get_diagnostics(
+    request: Request, model_id: str, caller: Annotated[Caller, Depends(require("model:read"))]
+) -> dict[str, Any]:
+    """Fit metrics, holdout error, the sampler's convergence checks (Bayes) or the
+    selection rule (ridge), and the channels whose return the data cannot pin down."""
+    _, folder = _model(request, caller, model_id)
+    return usecases.model_diagnostics(folder)
 
 
 @router.post(
