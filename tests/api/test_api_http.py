@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -294,6 +296,24 @@ def test_fit_job_end_to_end(
     curves_csv = client.get(f"/v1/models/{model_id}/curves?points=3&format=csv", headers=h)
     assert curves_csv.text.splitlines()[0] == "channel,multiple,spend,response,marginal_roi"
     assert client.get(f"/v1/models/{model_id}/curves?points=1", headers=h).status_code == 422
+
+    weekly = pd.read_csv(synth_dir / "synth.csv")
+    plan = {"spend": {c: weekly[f"{c}_spend"].tolist() for c in ("tv", "search")}}
+    predicted = client.post(f"/v1/models/{model_id}/predict", headers=h, json=plan)
+    assert predicted.status_code == 200, predicted.text
+    decomposition = pd.read_csv(io.StringIO(full_csv))
+    for c in ("tv", "search"):  # the window's own spend gives the window's contributions
+        assert predicted.json()["contributions"][c] == pytest.approx(decomposition[c].tolist())
+    loads = client.app.state.ctx.metrics.model_load.collect()[0].samples  # type: ignore[attr-defined]
+    assert next(x.value for x in loads if x.name.endswith("_count")) == 1  # curves loaded it once
+    unknown = client.post(
+        f"/v1/models/{model_id}/predict",
+        headers=h,
+        json={"spend": {"tv": [1.0], "radio": [1.0]}},
+    )
+    assert unknown.status_code == 422
+    columns = {p["column"] for p in unknown.json()["problems"]}
+    assert columns == {"radio", "search"}  # unknown and missing channels
 
     diag = client.get(f"/v1/models/{model_id}/diagnostics", headers=h)
     assert diag.status_code == 200, diag.text

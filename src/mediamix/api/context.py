@@ -1,10 +1,12 @@
-"""Per-process objects of the API (store, limiter, metrics) and the current request id."""
+"""Per-process objects of the API (store, limiter, metrics, loaded models) and the current
+request id."""
 
 from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass, field
 
+from mediamix.api.cache import ModelCache
 from mediamix.api.config import ApiConfig
 from mediamix.api.metrics import Metrics
 from mediamix.api.ratelimit import RateLimiter
@@ -30,3 +32,12 @@ class ApiContext:
     store: StateStore
     limiter: RateLimiter
     metrics: Metrics = field(default_factory=Metrics)
+    models: ModelCache | None = None
+
+    def __post_init__(self) -> None:
+        if self.models is None:
+            from mediamix.api import usecases
+
+            self.models = ModelCache(
+                capacity=8, load=usecases.load_fitted, on_load=self.metrics.model_load.observe
+            )

@@ -33,7 +33,7 @@ from mediamix.api.errors import error_response, problem_dict, relative_problems
 from mediamix.api.metrics import Metrics
 from mediamix.errors import InputError, MediamixError, Problem
 
-__all__ = ["create_sagemaker_app", "parse_plan", "serve_sagemaker"]
+__all__ = ["create_sagemaker_app", "parse_plan", "plan_matrix", "serve_sagemaker"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,18 @@ def parse_plan(body: bytes, content_type: str, channels: list[str]) -> np.ndarra
         raise InputError.single(
             f"unsupported content type '{kind}': use text/csv or application/json", file=SOURCE
         )
+    return plan_matrix(columns, channels)
+
+
+def plan_matrix(columns: dict[str, list[Any]], channels: list[str]) -> np.ndarray:
+    """A (T, C) spend matrix in the model's channel order from spend per channel.
+
+    Raises
+    ------
+    InputError
+        Unknown or missing channels, ragged or empty columns, non-numbers,
+        negative or non-finite spend; each problem names row and column.
+    """
     _check_channels(columns, channels)
     return _spend_matrix(columns, channels)
 

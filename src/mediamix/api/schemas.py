@@ -17,6 +17,8 @@ __all__ = [
     "JobOut",
     "ModelOut",
     "OptimizeRequest",
+    "PredictOut",
+    "PredictRequest",
     "ProblemOut",
 ]
 
@@ -175,3 +177,26 @@ class DiagnosticsOut(BaseModel):
     selection: dict[str, Any] | None = Field(None, description="ridge: how the model was chosen")
     channels: dict[str, ChannelDiagnostics]
     warnings: list[str] = Field(default_factory=list)
+
+
+class PredictRequest(BaseModel):
+    """A spend plan: per channel, the spend of each period (every channel of the model)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"spend": {"tv": [1000.0, 0.0], "search": [500.0, 800.0]}}]
+        },
+    )
+
+    spend: dict[str, list[float]] = Field(max_length=200)
+
+
+class PredictOut(BaseModel):
+    """Each channel's modelled response per period, and their sum (the paid media's
+    part of the KPI; the plan starts without carry-over from earlier spend)."""
+
+    response: list[float] = Field(examples=[[1520.4, 1398.2]])
+    contributions: dict[str, list[float]] = Field(
+        examples=[{"tv": [1100.1, 610.7], "search": [420.3, 787.5]}]
+    )

@@ -144,13 +144,13 @@ def media_response(result: Any, spend: Any) -> Any:
     return result.media_components(spend)
 
 
-def response_curves(model_dir: Path, multiples: Sequence[float]) -> Any:
+def response_curves(result: Any, multiples: Sequence[float]) -> Any:
     """Each channel's response to its historical spend scaled by ``multiples``.
 
     The table of :meth:`mediamix.models.result.FitResult.response_curves`:
     ``channel``, ``multiple``, ``spend``, ``response``, ``marginal_roi``.
     """
-    return load_fitted(model_dir).response_curves(multiples=tuple(multiples))
+    return result.response_curves(multiples=tuple(multiples))
 
 
 def model_diagnostics(model_dir: Path) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """``/v1/models``: start a fit job, list, summary, decomposition, response curves,
-diagnostics, optimize, delete."""
+diagnostics, predict, optimize, delete."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from mediamix.api.schemas import (
     JobAccepted,
     ModelOut,
     OptimizeRequest,
+    PredictOut,
+    PredictRequest,
 )
 from mediamix.state import jobs
 from mediamix.state.ids import new_id
@@ -38,6 +40,12 @@ _OBJECT = {"type": "object", "additionalProperties": True}
 def _float(cell: str) -> float | None:
     # the CSV holds finite numbers; an empty cell (no value) reads as null
     return float(cell) if cell else None
+
+
+def _loaded(request: Request, folder: Path) -> Any:
+    models = context(request).models
+    assert models is not None  # noqa: S101 -- set by ApiContext.__post_init__
+    return models.get(folder)
 
 
 def _model(request: Request, caller: Caller, model_id: str) -> tuple[ModelRecord, Path]:
@@ -222,7 +230,8 @@ def get_curves(
     import numpy as np
 
     _, folder = _model(request, caller, model_id)
-    table = usecases.response_curves(folder, np.linspace(0.0, max_multiple, points).tolist())
+    result = _loaded(request, folder)
+    table = usecases.response_curves(result, np.linspace(0.0, max_multiple, points).tolist())
     if format == "csv":
         return Response(table.to_csv(index=False), media_type="text/csv")
     return JSONResponse(json.loads(table.to_json(orient="records")))
@@ -241,6 +250,35 @@ def get_diagnostics(
     selection rule (ridge), and the channels whose return the data cannot pin down."""
     _, folder = _model(request, caller, model_id)
     return usecases.model_diagnostics(folder)
+
+
+@router.post(
+    "/{model_id}/predict",
+    response_model=PredictOut,
+    summary="Response and contributions for a spend plan",
+    responses=errors(404),
+)
+def predict(
+    request: Request,
+    model_id: str,
+    body: PredictRequest,
+    caller: Annotated[Caller, Depends(require("model:read"))],
+) -> dict[str, Any]:
+    """Each channel's modelled response per period to the plan, as SageMaker's
+    ``/invocations`` answers it; problems name the channel (column) and period (row)."""
+    import numpy as np
+
+    from mediamix.api.sagemaker import plan_matrix
+
+    _, folder = _model(request, caller, model_id)
+    result = _loaded(request, folder)
+    channels = list(result.channel_names)
+    spend = plan_matrix({k: list(v) for k, v in body.spend.items()}, channels)
+    parts = np.asarray(usecases.media_response(result, spend))
+    return {
+        "response": parts.sum(axis=1).tolist(),
+        "contributions": {n: parts[:, c].tolist() for c, n in enumerate(channels)},
+    }
 
 
 @router.post(
@@ -272,7 +310,11 @@ def delete_model(
 ) -> Response:
     """Delete the model's files and record."""
     ctx = context(request)
-    if not ctx.store.delete_model(caller.tenant, valid_id(model_id, "model")):
+    model_id = valid_id(model_id, "model")
+    folder = ctx.store.model_dir(caller.tenant, model_id)
+    if not ctx.store.delete_model(caller.tenant, model_id):
         raise not_found("model")
+    if ctx.models is not None:
+        ctx.models.forget(folder)
     audit(ctx, "model.delete", "ok", caller=caller, obj=f"model/{model_id}")
     return Response(status_code=204)

@@ -1,0 +1,227 @@
+"""Load on a served API: many clients on predict, summary and decomposition while a
+Bayesian fit job runs; latency percentiles per route, errors, and /livez latency.
+
+Starts ``mediamix serve`` on loopback (one API process, one job worker process) with a
+temporary ``MEDIAMIX_HOME``, uploads a synthetic dataset, fits a ridge model for the
+reads, queues a Bayesian fit that runs during the load, then runs ``--clients`` async
+clients for ``--seconds``. Each client cycles predict (a 13-week plan), summary and a
+decomposition page; a separate prober reads ``/livez`` every 100 ms. The first
+prediction, which loads the model into the API's cache, is timed apart. Writes
+``benchmarks/results/api_load.json`` and exits non-zero on any error or a missed target
+(predict p99 <= 100 ms, /livez p99 <= 50 ms).
+
+    python benchmarks/api_load_bench.py [--clients 50] [--seconds 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results" / "api_load.json"
+TARGETS = {"predict": 0.100, "livez": 0.050}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_job(base: str, headers: dict[str, str], job_id: str, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{base}/v1/jobs/{job_id}", headers=headers, timeout=10).json()
+        if job["state"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.5)
+    raise RuntimeError(f"job {job_id} did not finish in {timeout} s")
+
+
+async def _client(
+    base: str, headers: dict[str, str], model_id: str, plan: dict, until: float, out: dict
+) -> None:
+    routes = [
+        ("predict", "POST", f"/v1/models/{model_id}/predict", plan),
+        ("summary", "GET", f"/v1/models/{model_id}/summary", None),
+        ("decomposition", "GET", f"/v1/models/{model_id}/decomposition?offset=0&limit=52", None),
+    ]
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+        i = 0
+        while time.monotonic() < until:
+            name, method, path, body = routes[i % len(routes)]
+            i += 1
+            start = time.perf_counter()
+            try:
+                r = await client.request(method, path, json=body)
+                ok = r.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            out[name].append(time.perf_counter() - start)
+            if not ok:
+                out["errors"].append(name)
+
+
+async def _prober(base: str, until: float, out: dict) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        while time.monotonic() < until:
+            start = time.perf_counter()
+            try:
+                ok = (await client.get("/livez")).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            out["livez"].append(time.perf_counter() - start)
+            if not ok:
+                out["errors"].append("livez")
+            await asyncio.sleep(0.1)
+
+
+async def _load(
+    base: str, headers: dict, model_id: str, plan: dict, clients: int, seconds: float
+) -> dict:
+    out: dict = {"predict": [], "summary": [], "decomposition": [], "livez": [], "errors": []}
+    until = time.monotonic() + seconds
+    await asyncio.gather(
+        _prober(base, until, out),
+        *(_client(base, headers, model_id, plan, until, out) for _ in range(clients)),
+    )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    args = parser.parse_args()
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory(prefix="mediamix-load-") as home:
+        env = dict(os.environ, MEDIAMIX_HOME=home, MEDIAMIX_TRACKING="false")
+        env["MEDIAMIX_API_RATE_PER_MINUTE"] = "100000000"
+        env["MEDIAMIX_API_RATE_BURST"] = "10000000"
+        mm = str(bin_dir / "mediamix")
+        key = subprocess.run(
+            [mm, "keys", "create", "--tenant", "acme", "--scope", "admin"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        headers = {"Authorization": f"Bearer {key}"}
+        data = Path(home) / "data"
+        subprocess.run(
+            [mm, "synth", "--out", str(data), "--weeks", "156", "--channels", "4", "--seed", "3"],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        port = _port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [mm, "serve", "--port", str(port), "--job-workers", "1", "--log-level", "WARNING"],
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            for _ in range(300):
+                try:
+                    httpx.get(f"{base}/livez", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            files = {
+                "data": ("synth.csv", (data / "synth.csv").read_bytes()),
+                "spec": ("spec.yaml", (data / "spec.yaml").read_bytes()),
+            }
+            dataset = httpx.post(
+                f"{base}/v1/datasets", headers=headers, files=files, timeout=60
+            ).json()
+            fit = httpx.post(
+                f"{base}/v1/models", headers=headers, json={"dataset_id": dataset["id"]}, timeout=60
+            ).json()
+            _wait_job(base, headers, fit["job_id"], 900)
+            model_id = fit["model_id"]
+            channels = list(
+                httpx.get(f"{base}/v1/models/{model_id}/summary", headers=headers).json()[
+                    "channels"
+                ]
+            )
+            plan = {"spend": {c: [1000.0 * (k + 1)] * 13 for k, c in enumerate(channels)}}
+            # the first prediction loads the model into the API process's cache
+            first = time.perf_counter()
+            httpx.post(
+                f"{base}/v1/models/{model_id}/predict", headers=headers, json=plan, timeout=60
+            )
+            load_seconds = time.perf_counter() - first
+            bayes = httpx.post(
+                f"{base}/v1/models",
+                headers=headers,
+                json={
+                    "dataset_id": dataset["id"],
+                    "engine": "bayes",
+                    "chains": 2,
+                    "warmup": 3000,
+                    "draws": 3000,
+                },
+                timeout=60,
+            ).json()
+            while (
+                httpx.get(f"{base}/v1/jobs/{bayes['job_id']}", headers=headers).json()["state"]
+                == "queued"
+            ):
+                time.sleep(0.2)
+            started = time.monotonic()
+            out = asyncio.run(_load(base, headers, model_id, plan, args.clients, args.seconds))
+            elapsed = time.monotonic() - started
+            bayes_state = httpx.get(f"{base}/v1/jobs/{bayes['job_id']}", headers=headers).json()[
+                "state"
+            ]
+            httpx.post(f"{base}/v1/jobs/{bayes['job_id']}/cancel", headers=headers)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(60)
+    routes = {}
+    for name in ("predict", "summary", "decomposition", "livez"):
+        ms = np.array(out[name]) * 1000
+        routes[name] = {
+            "requests": int(ms.size),
+            "p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "p99_ms": round(float(np.percentile(ms, 99)), 1),
+            "max_ms": round(float(ms.max()), 1),
+        }
+    report = {
+        "command": f"python benchmarks/api_load_bench.py --clients {args.clients} --seconds {args.seconds:g}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "clients": args.clients,
+        "seconds": round(elapsed, 1),
+        "bayes_fit_running_at_end": bayes_state == "running",
+        "first_predict_with_model_load_ms": round(load_seconds * 1000, 1),
+        "errors": len(out["errors"]),
+        "throughput_rps": round(
+            sum(r["requests"] for k, r in routes.items() if k != "livez") / elapsed, 1
+        ),
+        "routes": routes,
+        "targets_ms": {k: v * 1000 for k, v in TARGETS.items()},
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    missed = [k for k, v in TARGETS.items() if routes[k]["p99_ms"] > v * 1000]
+    return 1 if out["errors"] or missed or bayes_state != "running" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
