@@ -86,6 +86,8 @@ def _call(
         return c.post(url, headers=headers, json={"dataset_id": ids["dataset_id"]})
     if path.endswith("/optimize"):
         return c.post(url, headers=headers, json={"budget": 1000.0, "risk_level": None})
+    if path.endswith("/predict"):
+        return c.post(url, headers=headers, json={"spend": {"tv": [1.0], "search": [2.0]}})
     return c.request(method, url, headers=headers)
 
 

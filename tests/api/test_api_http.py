@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -314,6 +315,17 @@ def test_fit_job_end_to_end(
     assert unknown.status_code == 422
     columns = {p["column"] for p in unknown.json()["problems"]}
     assert columns == {"radio", "search"}  # unknown and missing channels
+
+    reader = key_for("acme", "report:read")
+    report = client.get(f"/v1/models/{model_id}/report", headers=reader)
+    assert report.status_code == 200, report.text
+    assert report.headers["content-type"].startswith("text/html")
+    assert "<html" in report.text.lower()
+    assert not re.search(r"(src|href)=[\"']?https?:", report.text)  # opens offline
+    pdf = client.get(f"/v1/models/{model_id}/report?format=pdf", headers=reader)
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    assert client.get(f"/v1/models/{model_id}/report", headers=h).status_code == 403
 
     diag = client.get(f"/v1/models/{model_id}/diagnostics", headers=h)
     assert diag.status_code == 200, diag.text

@@ -26,6 +26,7 @@ __all__ = [
     "model_diagnostics",
     "optimize_model",
     "read_limits",
+    "render_report",
     "response_curves",
 ]
 
@@ -199,3 +200,14 @@ def model_diagnostics(model_dir: Path) -> dict[str, Any]:
         "channels": channels,
         "warnings": warnings,
     }
+
+
+def render_report(result: Any, pdf: bool) -> bytes:
+    """The model's executive report: self-contained HTML, or its charts as PDF."""
+    from mediamix.service.report import render_report as render
+
+    report = render(result, {"pdf": pdf})
+    if pdf:
+        assert report.pdf is not None  # noqa: S101 -- asked for, so rendered
+        return report.pdf
+    return report.html.encode("utf-8")

@@ -1,5 +1,5 @@
 """``/v1/models``: start a fit job, list, summary, decomposition, response curves,
-diagnostics, predict, optimize, delete."""
+diagnostics, report, predict, optimize, delete."""
 
 from __future__ import annotations
 
@@ -250,6 +250,37 @@ def get_diagnostics(
     selection rule (ridge), and the channels whose return the data cannot pin down."""
     _, folder = _model(request, caller, model_id)
     return usecases.model_diagnostics(folder)
+
+
+@router.get(
+    "/{model_id}/report",
+    summary="The model's executive report",
+    response_class=Response,
+    responses={
+        **errors(404),
+        200: {
+            "description": "self-contained HTML (opens offline), or the charts as PDF",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+    },
+)
+def get_report(
+    request: Request,
+    model_id: str,
+    caller: Annotated[Caller, Depends(require("report:read"))],
+    format: Annotated[Literal["html", "pdf"], Query()] = "html",
+) -> Response:
+    """Render the report ``mediamix report`` writes for the model (a few seconds)."""
+    _, folder = _model(request, caller, model_id)
+    body = usecases.render_report(_loaded(request, folder), pdf=format == "pdf")
+    kind = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    name = f"mediamix-report-{model_id}.{format}"
+    return Response(
+        body, media_type=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.post(
