@@ -30,9 +30,20 @@ datasets = pytest.importorskip("datasets")
 
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Hugging Face offline mode, as a user sets it before starting mediamix.
+
+    The libraries read the variables when imported (this module imports them first),
+    so their constants are set too; otherwise a missing dataset is looked up on the
+    network and fails only after the client's retries.
+    """
+    import huggingface_hub.constants
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
 
 
 @pytest.fixture
