@@ -148,5 +148,9 @@ class ServiceMiddleware:
                 "status": exchange.status,
                 "duration_ms": round(elapsed * 1000, 2),
                 "key_id": (scope.get("state") or {}).get("key_id"),
+                # the caller's address and scheme: from a trusted proxy's forwarded
+                # headers (serve --trusted-proxy), else the connection's own
+                "client": (scope.get("client") or (None,))[0],
+                "scheme": scope.get("scheme"),
             },
         )
