@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from _wh_data import long_frame
 
+from _wh_data import long_frame
 from mediamix.errors import BusyError, InputError
 from mediamix.warehouse.store import Warehouse, hold_lock
 

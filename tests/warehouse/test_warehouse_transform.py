@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _wh_data import CHANNELS, WIDE_SPEC, long_frame, wide_frame
 
+from _wh_data import CHANNELS, WIDE_SPEC, long_frame, wide_frame
 from mediamix.transforms import geometric_adstock, hill
 from mediamix.warehouse.store import Warehouse
 
