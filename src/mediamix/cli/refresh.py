@@ -69,7 +69,8 @@ def refresh_cmd(
     model: Annotated[
         Path,
         typer.Option(
-            "--model", help="Model to refresh: fit folder, models:/NAME/VERSION or models:/NAME@ALIAS."
+            "--model",
+            help="Model to refresh: fit folder, models:/NAME/VERSION or models:/NAME@ALIAS.",
         ),
     ],
     data: Annotated[

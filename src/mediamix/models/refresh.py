@@ -124,7 +124,9 @@ def _movement(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     moved = np.abs(new - old).sum(axis=0)
     base = np.abs(old.sum(axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(base > 0, moved / np.where(base > 0, base, 1.0), np.where(moved > 0, np.inf, 0.0))
+        out = np.where(
+            base > 0, moved / np.where(base > 0, base, 1.0), np.where(moved > 0, np.inf, 0.0)
+        )
     return np.asarray(out, float)
 
 
@@ -222,35 +224,13 @@ def refresh_ridge(
     old_media = previous.media_components()
     n_active = int(active.sum())
 
-    def solve(rho: float) -> tuple[np.ndarray, np.ndarray, float]:
+    def solve(rho: float) -> tuple[np.ndarray, np.ndarray]:
         coef = nonneg_ridge(X, y, rho, n_active, weights, center)
         beta = np.zeros_like(betas)
         beta[active] = coef[1 + k :]
-        moved = _movement(old_media, H[:n_prev] * beta)
-        return coef, moved, float(moved.max(initial=0.0))
+        return coef, _movement(old_media, H[:n_prev] * beta)
 
-    rho = options.min_penalty
-    coef, moved, worst = solve(rho)
-    steps = 1
-    if worst > options.tolerance:
-        lo, hi = rho, rho
-        while worst > options.tolerance and hi < options.max_penalty:
-            lo, hi = hi, min(hi * 10.0, options.max_penalty)
-            coef, moved, worst = solve(hi)
-            steps += 1
-        best = (hi, coef, moved, worst)
-        if worst <= options.tolerance:
-            for _ in range(options.bisections):
-                mid = float(np.sqrt(lo * hi))
-                c_mid, m_mid, w_mid = solve(mid)
-                steps += 1
-                if w_mid <= options.tolerance:
-                    hi, best = mid, (mid, c_mid, m_mid, w_mid)
-                else:
-                    lo = mid
-                if hi / lo < 1.01:
-                    break
-        rho, coef, moved, worst = best
+    rho, coef, moved, steps = _weakest_penalty(solve, options)
     if progress:
         progress(0.9, f"penalty {rho:.3g} after {steps} solves")
     beta = np.zeros_like(betas)
@@ -277,7 +257,48 @@ def refresh_ridge(
     return Refreshed(result=result, report=report)
 
 
-def _report(  # noqa: PLR0913 -- the pieces the report is made of, all computed by the caller
+Solve = Callable[[float], tuple[np.ndarray, np.ndarray]]
+
+
+def _weakest_penalty(
+    solve: Solve, options: RefreshOptions
+) -> tuple[float, np.ndarray, np.ndarray, int]:
+    """The smallest penalty whose largest movement is within the tolerance.
+
+    ``solve(rho)`` gives the coefficients and each channel's movement. From
+    ``min_penalty`` the penalty grows tenfold until the movement fits (or
+    ``max_penalty`` is reached: the last solution is returned and the report says the
+    tolerance was exceeded), then the last step is bisected on a log scale. Returns
+    the penalty, its coefficients and movements, and the number of solves.
+    """
+    tol = options.tolerance
+    rho = options.min_penalty
+    coef, moved = solve(rho)
+    steps = 1
+    if moved.max(initial=0.0) <= tol:
+        return rho, coef, moved, steps
+    lo = hi = rho
+    while moved.max(initial=0.0) > tol and hi < options.max_penalty:
+        lo, hi = hi, min(hi * 10.0, options.max_penalty)
+        coef, moved = solve(hi)
+        steps += 1
+    if moved.max(initial=0.0) > tol:
+        return hi, coef, moved, steps
+    best = (hi, coef, moved)
+    for _ in range(options.bisections):
+        if hi / lo < 1.01:
+            break
+        mid = float(np.sqrt(lo * hi))
+        c_mid, m_mid = solve(mid)
+        steps += 1
+        if m_mid.max(initial=0.0) <= tol:
+            hi, best = mid, (mid, c_mid, m_mid)
+        else:
+            lo = mid
+    return (*best, steps)
+
+
+def _report(
     previous: FitResult,
     result: FitResult,
     H: np.ndarray,
@@ -352,9 +373,7 @@ def _report(  # noqa: PLR0913 -- the pieces the report is made of, all computed 
         "transforms": "kept from the previous fit (adstock and Hill curve per channel)",
         "priors": "unchanged: the ridge engine has no priors; the previous fit's spec is kept",
         "baseline_movement": base_moved if np.isfinite(base_moved) else None,
-        "previous_model_nrmse_on_new_periods": _nrmse(
-            actual_new, prev_pred["fitted"].to_numpy()
-        ),
+        "previous_model_nrmse_on_new_periods": _nrmse(actual_new, prev_pred["fitted"].to_numpy()),
         "refreshed_nrmse_on_new_periods": _nrmse(actual_new, result.fitted[n_prev:]),
         "channels": channels,
     }

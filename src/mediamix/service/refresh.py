@@ -351,4 +351,3 @@ def refresh(  # noqa: PLR0913 -- keyword-only settings of one refresh
             ", ".join(refreshed.report["channels_beyond_tolerance"]),
         )
     return RefreshOutcome(out=out, summary=summary, report=document, result=refreshed.result)
-

@@ -90,7 +90,7 @@ def penalty_weights(G: np.ndarray, n_rows: int, n_baseline: int) -> np.ndarray:
     return w
 
 
-def nonneg_ridge(  # noqa: PLR0913 -- the penalty's parts: strength, weights, centre
+def nonneg_ridge(
     X: np.ndarray,
     y: np.ndarray,
     lam: float,
