@@ -148,3 +148,13 @@ def test_refuses_no_new_period_and_other_engines(case):
         refresh_ridge(dataclasses.replace(previous, engine="bayes"), data)
     with pytest.raises(InputError, match="new period"):
         refresh_ridge(previous, _tail(data, 1))
+
+
+def test_a_tolerance_the_penalty_cannot_reach_is_reported_not_hidden(case):
+    data, previous, _, _, _ = case
+    capped = RefreshOptions(tolerance=0.0, min_penalty=1e-3, max_penalty=1e-3)
+    report = refresh_ridge(previous, data, capped).report
+    assert report["within_tolerance"] is False
+    moved = {n for n, c in report["channels"].items() if c["movement"] > 0.0}
+    assert set(report["channels_beyond_tolerance"]) == moved
+    assert moved

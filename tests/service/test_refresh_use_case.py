@@ -95,3 +95,16 @@ def test_a_tolerance_outside_0_1_is_refused(files, tmp_path):
         refresh(files["model"], files["new"], tmp_path / "out", tolerance=-0.1)
     assert err.value.problems[0].column == "--tolerance"
     assert not (tmp_path / "out").exists()
+
+
+def test_a_row_before_the_window_is_refused(files, tmp_path):
+    def edit(frame):
+        before = frame.iloc[[0]].copy()
+        first = pd.Timestamp(frame.loc[0, "date"])
+        before.loc[:, "date"] = (first - pd.Timedelta(days=7)).strftime("%Y-%m-%d")
+        return pd.concat([before, frame], ignore_index=True)
+
+    data = _edited(files, tmp_path, edit)
+    problem = _refused(files, data, tmp_path).problems[0]
+    assert "before the model's window" in problem.message
+    assert (problem.row, problem.column) == (1, "date")
