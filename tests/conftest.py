@@ -68,3 +68,36 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def cli(run_cli: Callable[[Sequence[str]], object]) -> Callable[[Sequence[str]], object]:
     """The CLI runner under the short name the warehouse and ingest tests use."""
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def refresh_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A ridge model folder fitted on 104 synthetic weeks, the full 117-week file and the
+    13 new weeks alone (for the refresh tests)."""
+    import pandas as pd
+    import yaml
+
+    from mediamix.data.spec import ModelSpec
+    from mediamix.data.synthetic import SynthConfig
+    from mediamix.data.validation import build_dataset
+    from mediamix.models.ridge import RidgeOptions, fit_ridge
+    from mediamix.service.fit import write_fit
+    from mediamix.service.synth import write_synth
+
+    root = tmp_path_factory.mktemp("refresh")
+    spec_path, _ = write_synth(root / "synth", SynthConfig(seed=8, weeks=104 + 13, channels=2))
+    frame = pd.read_csv(root / "synth" / "synth.csv", dtype=str)
+    frame.iloc[:104].to_csv(root / "first.csv", index=False)
+    frame.iloc[104:].to_csv(root / "new.csv", index=False)
+    spec = yaml.safe_load(Path(spec_path).read_text())
+    spec["data"] = str(root / "first.csv")
+    model_spec = ModelSpec.from_mapping(spec)
+    data, _ = build_dataset(pd.read_csv(root / "first.csv", dtype=str), model_spec, source="x")
+    result = fit_ridge(data, model_spec, RidgeOptions(candidates=800, bootstrap=10, ensemble=0))
+    write_fit(result, root / "model")
+    return {
+        "root": root,
+        "model": root / "model",
+        "full": root / "synth" / "synth.csv",
+        "new": root / "new.csv",
+    }

@@ -401,6 +401,7 @@ def _register_commands() -> None:
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
     from mediamix.cli.reach import reach_fit_cmd
+    from mediamix.cli.refresh import refresh_cmd
     from mediamix.cli.rlang import check_app, export_app, import_app, r_script_cmd
     from mediamix.cli.serve import serve_cmd
     from mediamix.cli.transform import transform_cmd
@@ -420,6 +421,7 @@ def _register_commands() -> None:
 
     app.add_typer(models_app, name="models")
     app.add_typer(drift_app, name="drift")
+    app.command("refresh")(refresh_cmd)
     app.command("serve")(serve_cmd)
     app.add_typer(keys_app, name="keys")
     app.command("worker")(worker_cmd)

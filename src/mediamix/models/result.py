@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from mediamix.data.dataset import Dataset
-from mediamix.data.spec import KpiType
+from mediamix.data.spec import Frequency, KpiType
 from mediamix.models.design import BaselineDesign, baseline_features
 from mediamix.models.info import EngineInfo
 from mediamix.models.metrics import fit_metrics
@@ -391,7 +391,7 @@ class FitResult:
             spend=arrays["spend"],
             kpi_name=info["kpi_name"],
             kpi_type=KpiType(info["kpi_type"]),
-            frequency=info["frequency"],
+            frequency=Frequency(info["frequency"]),
             controls=arrays["controls"],
             control_names=tuple(info["control_names"]),
             organic=arrays["organic"],
@@ -437,7 +437,6 @@ def example_result(periods: int = 52) -> FitResult:
     >>> result.channel_names, result.data.n_periods
     (('tv', 'search'), 52)
     """
-    from mediamix.data.spec import Frequency
 
     t = np.arange(periods)
     spend = np.column_stack(

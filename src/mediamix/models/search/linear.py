@@ -91,18 +91,35 @@ def penalty_weights(G: np.ndarray, n_rows: int, n_baseline: int) -> np.ndarray:
 
 
 def nonneg_ridge(
-    X: np.ndarray, y: np.ndarray, lam: float, n_media: int, weights: np.ndarray | None = None
+    X: np.ndarray,
+    y: np.ndarray,
+    lam: float,
+    n_media: int,
+    weights: np.ndarray | None = None,
+    center: np.ndarray | None = None,
 ) -> np.ndarray:
     r"""Exact ridge with the last ``n_media`` coefficients >= 0 (bounded least squares).
 
-    Minimizes :math:`\lVert y - X b\rVert^2 + \lambda T \sum_{j \ge 1} w_j b_j^2`
-    subject to :math:`b_{P-n_{media}:} \ge 0`; column 0 is the unpenalized intercept
-    and ``weights`` (P,) default to 1.
+    Minimizes :math:`\lVert y - X b\rVert^2 + \lambda T \sum_{j \ge 1} w_j (b_j - c_j)^2`
+    subject to :math:`b_{P-n_{media}:} \ge 0`; column 0 is the unpenalized intercept,
+    ``weights`` (P,) default to 1 and the centre ``c`` (P,) to 0 (a model refresh
+    shrinks toward the previous fit's coefficients instead of toward zero).
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(4), [0.0, 1.0, 2.0, 3.0]])
+    >>> y = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> nonneg_ridge(X, y, 0.0, 1).round(6).tolist()
+    [1.0, 1.0]
+    >>> nonneg_ridge(X, y, 1e6, 1, center=np.array([0.0, 0.5])).round(3).tolist()
+    [1.75, 0.5]
     """
     t, p = X.shape
     w = np.ones(p) if weights is None else np.asarray(weights, float)
-    A = np.vstack([X, (np.sqrt(lam * t * w[1:]))[:, None] * np.eye(p)[1:]])
-    b = np.concatenate([y, np.zeros(p - 1)])
+    root = np.sqrt(lam * t * w[1:])
+    A = np.vstack([X, root[:, None] * np.eye(p)[1:]])
+    c = np.zeros(p) if center is None else np.asarray(center, float)
+    b = np.concatenate([y, root * c[1:]])
     lower = np.full(p, -np.inf)
     lower[p - n_media :] = 0.0
     return np.asarray(lsq_linear(A, b, bounds=(lower, np.full(p, np.inf)), method="bvls").x)
