@@ -175,7 +175,7 @@ def _print_plan(plan: Plan, out: Path | None) -> None:
         lo, hi = plan.response_interval
         console.print(f"90% interval of the response: {lo:,.2f} to {hi:,.2f}")
     if plan.risk is not None:
-        console.print(f"recommendation: {plan.risk['recommendation']}")
+        console.print(f"recommendation: {plan.risk.recommendation}")
     for note in plan.notes:
         console.print(note, markup=False)
     if plan.scenarios is not None:
