@@ -29,7 +29,7 @@ from mediamix.data.validation import build_dataset
 from mediamix.models.response import FittedResponse
 from mediamix.models.result import ChannelFit
 from mediamix.models.ridge import RidgeOptions, fit_ridge
-from mediamix.optimization.risk import DEFAULT_LEVEL, risk_adjusted_plan
+from mediamix.optimization.risk import DEFAULT_LEVEL, PlanRisk, risk_adjusted_plan
 from mediamix.optimization.solver import Plan, optimize_budget
 
 RESULTS = Path(__file__).parent / "results" / "decision.md"
@@ -111,13 +111,15 @@ def run(n: int, skip: int = 0) -> list[dict[str, Any]]:
         t_best = float(truth.response(vec(best)))
         gap = t_best - t_hist
         safe: dict[float, float] = {}
-        risk: dict[str, object] = {}
+        risk: PlanRisk | None = None
         for level in LEVELS:
             adjusted = risk_adjusted_plan(fitted, opt, current, level=level)
             t_safe = float(truth.response(vec({c: a.spend for c, a in adjusted.channels.items()})))
             safe[level] = t_safe
-            if level == DEFAULT_LEVEL and adjusted.risk is not None:
-                risk = dict(adjusted.risk)
+            if level == DEFAULT_LEVEL:
+                risk = adjusted.risk
+        if risk is None:
+            raise RuntimeError("the fitted model has no draws: there is no risk check to report")
         est = result.contributions()
         tru = np.array([synth.truth["channels"][c]["contribution"] for c in result.channel_names])
         rows.append(
@@ -129,9 +131,9 @@ def run(n: int, skip: int = 0) -> list[dict[str, Any]]:
                 "captured": (t_plan - t_hist) / gap if gap > 0 else float("nan"),
                 "plan_vs_hist": (t_plan - t_hist) / t_hist,
                 "best_vs_hist": gap / t_hist,
-                "p_better": float(risk["optimized"]["probability_better"]),  # type: ignore[index]
-                "recommendation": str(risk["recommendation"]),
-                "step": float(risk["step"]),  # type: ignore[arg-type]
+                "p_better": risk.optimized.probability_better,
+                "recommendation": risk.recommendation,
+                "step": risk.step,
                 **{f"safe_captured_{lv}": (safe[lv] - t_hist) / gap for lv in LEVELS},
                 **{f"safe_vs_hist_{lv}": (safe[lv] - t_hist) / t_hist for lv in LEVELS},
                 "seconds": time.perf_counter() - t0,

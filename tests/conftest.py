@@ -1,10 +1,11 @@
-"""Shared test helpers: run the CLI in-process, locate the bundled datasets."""
+"""Shared test helpers: run the CLI in-process, locate the bundled datasets, a small fit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,17 @@ def refresh_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "full": root / "synth" / "synth.csv",
         "new": root / "new.csv",
     }
+
+
+@pytest.fixture(scope="session")
+def small_ridge_fit() -> Any:
+    """A quick ridge fit on synthetic data (2 channels, 80 weeks, 400 candidates)."""
+    from mediamix.data.spec import ModelSpec
+    from mediamix.data.synthetic import SynthConfig, synthesize
+    from mediamix.data.validation import build_dataset
+    from mediamix.models.ridge import RidgeOptions, fit_ridge
+
+    res = synthesize(SynthConfig(seed=3, weeks=80, channels=2))
+    spec = ModelSpec.model_validate(res.spec)
+    data, _ = build_dataset(res.frame, spec, source="synth.csv")
+    return fit_ridge(data, spec, RidgeOptions(seed=0, candidates=400, bootstrap=0))

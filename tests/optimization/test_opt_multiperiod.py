@@ -110,3 +110,15 @@ def test_20_channels_52_weeks_spends_the_budget() -> None:
     hist = np.random.default_rng(1).uniform(0, 2000, (20, C))
     p = optimize_multiperiod(m, 1_000_000.0, H, history=hist)
     assert p.spend.sum() == pytest.approx(1_000_000.0, rel=1e-9)
+
+
+def test_plan_carries_the_solver_status() -> None:
+    m = random_model(3, 2)
+    solved = optimize_multiperiod(m, 9_000.0, 6)
+    assert solved.status == "converged"
+    assert 0 < solved.iterations < 3000
+    assert solved.to_dict()["status"] == "converged"
+    stopped = optimize_multiperiod(m, 9_000.0, 6, max_iter=1)
+    assert (stopped.status, stopped.iterations) == ("iteration_limit", 1)
+    assert stopped.spend.sum() == pytest.approx(9_000.0, rel=1e-9)  # still a feasible plan
+    assert evaluate_multiperiod(m, solved.spend).status is None  # evaluated, not solved

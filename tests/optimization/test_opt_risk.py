@@ -58,8 +58,8 @@ def test_confident_draws_keep_the_optimized_plan() -> None:
     plan = optimize_budget(m, sum(cur.values()), current_spend=cur)
     out = risk_adjusted_plan(m, plan, cur, level=0.9)
     assert out.risk is not None
-    assert out.risk["recommendation"] == "optimized"
-    assert out.risk["optimized"]["probability_better"] >= 0.9
+    assert out.risk.recommendation == "optimized"
+    assert out.risk.optimized.probability_better >= 0.9
     np.testing.assert_allclose(out.spend, plan.spend)
     assert "recommended" in out.notes[-1]
 
@@ -77,10 +77,10 @@ def test_draws_that_disagree_lead_to_a_safer_plan_that_keeps_the_budget() -> Non
     assert before.probability_better < 0.9
     out = risk_adjusted_plan(m, plan, cur, level=0.9)
     assert out.risk is not None
-    assert out.risk["recommendation"] in {"partial", "current"}
+    assert out.risk.recommendation in {"partial", "current"}
     assert out.total_spend == pytest.approx(budget)
     after = assess_change(m, out.spend, np.array(list(cur.values())))
-    assert after.change[0] >= -1e-12 or out.risk["recommendation"] == "current"
+    assert after.change[0] >= -1e-12 or out.risk.recommendation == "current"
     assert (
         np.quantile(
             (m.response_draws(out.spend) - m.response_draws(np.array(list(cur.values()))))
@@ -90,7 +90,7 @@ def test_draws_that_disagree_lead_to_a_safer_plan_that_keeps_the_budget() -> Non
         >= -1e-12
     )
     assert "below the required 90%" in out.notes[-1]
-    assert out.risk["optimized"]["spend"] == {c: a.spend for c, a in plan.channels.items()}
+    assert out.risk.optimized_spend == {c: a.spend for c, a in plan.channels.items()}
 
 
 def test_plan_json_carries_the_risk_block(tmp_path: Path) -> None:
@@ -175,8 +175,47 @@ def test_safer_plan_respects_constraints_the_current_mix_breaks() -> None:
     plan = optimize_budget(m, budget, limits)
     out = risk_adjusted_plan(m, plan, cur, level=0.9, limits=limits)
     assert out.risk is not None
-    assert out.risk["recommendation"] in {"partial", "unsafe", "optimized"}
-    assert out.risk["recommendation"] != "current"
+    assert out.risk.recommendation in {"partial", "unsafe", "optimized"}
+    assert out.risk.recommendation != "current"
     assert not limits.violations(out.spend, rtol=1e-6)
-    if out.risk["recommendation"] == "unsafe":
+    if out.risk.recommendation == "unsafe":
         assert "NOT recommended" in out.notes[-1]
+
+
+def test_risk_block_is_typed_and_written_in_the_plan_json_layout() -> None:
+    rng = np.random.default_rng(3)
+    m = _model(rng.uniform(0.2, 3.0, size=(100, 2)))
+    cur = m.current_spend
+    plan = optimize_budget(m, sum(cur.values()), current_spend=cur)
+    out = risk_adjusted_plan(m, plan, cur, level=0.8)
+    risk = out.risk
+    assert risk is not None
+    assert risk.level == 0.8
+    assert set(risk.baseline) == set(m.channels)
+    assert risk.optimized_response == plan.total_response
+    assert risk.recommended.n_draws == risk.optimized.n_draws == 100
+    doc = out.to_dict()["risk"]
+    assert list(doc) == [
+        "recommendation",
+        "level",
+        "rule",
+        "step",
+        "baseline",
+        "optimized",
+        "recommended",
+    ]
+    assert list(doc["optimized"]) == [
+        "probability_better",
+        "change_q05",
+        "change_q50",
+        "change_q95",
+        "n_draws",
+        "total_response",
+        "spend",
+    ]
+    assert doc["recommendation"] == risk.recommendation
+    assert doc["step"] == risk.step
+    assert doc["optimized"]["change_q05"] == risk.optimized.change[0]
+    assert doc["recommended"]["probability_better"] == risk.recommended.probability_better
+    assert "at least 80% of the model's draws" in doc["rule"]
+    json.dumps(doc, allow_nan=False)

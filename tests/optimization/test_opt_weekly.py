@@ -138,3 +138,16 @@ def test_weekly_bounds_errors_name_the_key(
     problem = info.value.problems[0]
     assert problem.file == str(cons)
     assert problem.column == column.replace("CH", name)
+
+
+def test_weekly_plan_reports_the_solvers_own_status(
+    geometric_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mediamix.service.weekly as weekly
+
+    request = {"budget": 50_000.0, "periods": 8}
+    assert optimize_weekly(geometric_model_dir, request).status == "converged"
+    monkeypatch.setattr(weekly, "MAX_ITERATIONS", 1)
+    stopped = optimize_weekly(geometric_model_dir, request)
+    assert stopped.status == "iteration_limit"
+    assert stopped.to_dict()["status"] == "iteration_limit"

@@ -175,7 +175,7 @@ def _print_plan(plan: Plan, out: Path | None) -> None:
         lo, hi = plan.response_interval
         console.print(f"90% interval of the response: {lo:,.2f} to {hi:,.2f}")
     if plan.risk is not None:
-        console.print(f"recommendation: {plan.risk['recommendation']}")
+        console.print(f"recommendation: {plan.risk.recommendation}")
     for note in plan.notes:
         console.print(note, markup=False)
     if plan.scenarios is not None:
@@ -202,12 +202,12 @@ def _weekly(
     request = optimize_request(
         budget, constraints=constraints, objective=objective, periods=periods
     )
-    doc = optimize_weekly(model, request, out=out).to_dict()
-    names = list(doc["channels"])
-    table = Table(title=f"weekly plan, budget {doc['budget']:,.2f}, {doc['periods']} weeks")
+    plan = optimize_weekly(model, request, out=out)
+    names = list(plan.channels)
+    table = Table(title=f"weekly plan, budget {plan.budget:,.2f}, {plan.periods} weeks")
     for col in ("week", "date", *names, "response"):
         table.add_column(col, justify="left" if col == "date" else "right")
-    for row in doc["weekly"]:
+    for row in plan.weeks:
         table.add_row(
             str(row["week"]),
             row["date"],
@@ -217,12 +217,18 @@ def _weekly(
     console = Console()
     console.print(table)
     console.print(
-        f"response in the plan weeks {doc['total_response']:,.2f} (carried over from history "
-        f"{doc['carryover_in']:,.2f}); after the horizon {doc['carryover_out']:,.2f}; "
-        f"historical pattern at this budget {doc['current']['total_response']:,.2f}",
+        f"response in the plan weeks {plan.total_response:,.2f} (carried over from history "
+        f"{plan.carryover_in:,.2f}); after the horizon {plan.carryover_out:,.2f}; "
+        f"historical pattern at this budget {plan.current['total_response']:,.2f}",
         markup=False,
     )
-    for note in doc["notes"]:
+    if plan.status == "iteration_limit":
+        console.print(
+            "the solver stopped at its iteration limit before it converged: the plan is the "
+            "best point it found",
+            markup=False,
+        )
+    for note in plan.notes:
         console.print(note, markup=False)
     if out is not None:
         console.print(f"wrote {out}")

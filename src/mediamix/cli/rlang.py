@@ -73,13 +73,15 @@ def import_robyn_cmd(
     from mediamix.service.rlang import import_robyn
 
     result, _ = import_robyn(model_json, data, out)
-    robyn = result.info["robyn"]
-    table = Table(title=f"Robyn model {robyn['select_model']} ({robyn['version']})")
+    robyn = result.engine_info.robyn
+    title = f"Robyn model {robyn.select_model} ({robyn.version})" if robyn else "Robyn model"
+    decomp_agg = robyn.decomp_agg if robyn else {}
+    table = Table(title=title)
     for column in ("variable", "Robyn decompAgg", "mediamix contribution", "difference"):
         table.add_column(column, justify="right")
     contributions = dict(zip(result.channel_names, result.contributions(), strict=True))
     for name, value in contributions.items():
-        theirs = robyn["decompAgg"].get(name)
+        theirs = decomp_agg.get(name)
         diff = f"{value / theirs - 1:.2e}" if theirs else "-"
         table.add_row(name, f"{theirs:,.2f}" if theirs else "-", f"{value:,.2f}", diff)
     _out.print(table)
@@ -135,8 +137,9 @@ def r_script_cmd(
             "-" if c["mroi"] is None else f"{c['mroi']:.3f}",
         )
     _out.print(table)
+    run = result.engine_info.r_script
+    ran = f"ran in {run.seconds:.1f} s; " if run is not None and run.seconds is not None else ""
     _out.print(
-        f"ran in {result.info['r_script']['seconds']:.1f} s; wrote {out / 'summary.json'}, "
-        f"{out / 'decomposition.csv'}, {out / 'model'}",
+        f"{ran}wrote {out / 'summary.json'}, {out / 'decomposition.csv'}, {out / 'model'}",
         markup=False,
     )

@@ -33,8 +33,8 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
@@ -50,12 +50,18 @@ from mediamix.transforms.adstock import geometric_weights
 __all__ = [
     "MultiPeriodModel",
     "MultiPeriodPlan",
+    "SolverStatus",
     "evaluate_multiperiod",
     "multiperiod_from_transforms",
     "optimize_multiperiod",
 ]
 
 logger = logging.getLogger(__name__)
+
+SolverStatus = Literal["converged", "iteration_limit"]
+"""How the weekly solver stopped: ``converged`` when its projected-gradient step
+fell below the tolerance, ``iteration_limit`` when it reached its iteration limit
+first (the plan is the best point found, without the convergence test holding)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,12 @@ class MultiPeriodModel:
 
 @dataclass(frozen=True)
 class MultiPeriodPlan:
-    """A weekly plan; see the module docstring for the response accounting."""
+    """A weekly plan; see the module docstring for the response accounting.
+
+    ``status`` and ``iterations`` describe the solver run whose plan was kept (of
+    the starting points tried); a plan that was only evaluated
+    (:func:`evaluate_multiperiod`) has no status.
+    """
 
     channels: tuple[str, ...]
     spend: np.ndarray  # (H, C)
@@ -116,7 +127,7 @@ class MultiPeriodPlan:
     carryover_out: float
     budget: float
     iterations: int = 0
-    diagnostics: dict[str, Any] = field(default_factory=dict)
+    status: SolverStatus | None = None
 
     @property
     def total_spend(self) -> float:
@@ -125,6 +136,7 @@ class MultiPeriodPlan:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: per channel the total and the weekly spend."""
         return {
+            "status": self.status,
             "budget": self.budget,
             "total_spend": self.total_spend,
             "response": self.response,
@@ -257,18 +269,22 @@ def _spg(
     proj: Any,
     max_iter: int,
     tol: float,
-) -> tuple[np.ndarray, float, int]:
-    """Minimize ``f`` over a convex set by spectral projected gradient (non-monotone)."""
+) -> tuple[np.ndarray, float, int, SolverStatus]:
+    """Minimize ``f`` over a convex set by spectral projected gradient (non-monotone).
+
+    Returns the point, its value, the iterations run and whether the projected step
+    fell below ``tol`` (``converged``) or ``max_iter`` was reached first.
+    """
     x = proj(x0)
     fx = f(x)
     gx = g(x)
     hist = [fx]
     lam = 1.0 / max(float(np.max(np.abs(proj(x - gx) - x))), 1e-12)
     it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007
+    for it in range(1, max_iter + 1):
         d = proj(x - lam * gx) - x
         if float(np.max(np.abs(d))) <= tol:
-            break
+            return x, fx, it, "converged"
         gd = float(np.sum(gx * d))
         f_ref = max(hist[-10:])
         alpha = 1.0
@@ -285,7 +301,7 @@ def _spg(
         lam = min(max(lam, 1e-10), 1e10)
         x, fx, gx = x_new, f_new, g_new
         hist.append(fx)
-    return x, fx, it
+    return x, fx, it, "iteration_limit"
 
 
 # Long (about 70 lines): the projected-gradient solve with its two starting points,
@@ -380,15 +396,15 @@ def optimize_multiperiod(  # noqa: PLR0913
     totals, _, _ = allocate(steady, limits, grid_steps=400)
     starts.insert(0, np.broadcast_to(totals / H, shape) / scale_x)
 
-    best: tuple[np.ndarray, float, int] | None = None
+    best: tuple[np.ndarray, float, int, SolverStatus] | None = None
     for u0 in starts:
-        u, fu, its = _spg(fun, jac, u0, proj, max_iter, tol)
-        if best is None or fu < best[1]:
-            best = (u, fu, its)
+        run = _spg(fun, jac, u0, proj, max_iter, tol)
+        if best is None or run[1] < best[1]:
+            best = run
     assert best is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation
     x = best[0] * scale_x
     plan = evaluate_multiperiod(model, x, history, budget=B)
-    logger.info("multi-period plan %dx%d: %d iterations", H, C, best[2])
+    logger.info("multi-period plan %dx%d: %s after %d iterations", H, C, best[3], best[2])
     return MultiPeriodPlan(
         channels=plan.channels,
         spend=plan.spend,
@@ -398,6 +414,7 @@ def optimize_multiperiod(  # noqa: PLR0913
         carryover_out=plan.carryover_out,
         budget=B,
         iterations=best[2],
+        status=best[3],
     )
 
 

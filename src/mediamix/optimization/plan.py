@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -17,7 +17,11 @@ from mediamix.optimization.response import (
     ResponseModel,
     channel_marginals,
     channel_responses,
+    has_draws,
 )
+
+if TYPE_CHECKING:  # the risk check builds plans, so it imports this module
+    from mediamix.optimization.risk import PlanRisk
 
 __all__ = ["ChannelAllocation", "Objective", "Plan", "Status", "evaluate_allocation"]
 
@@ -80,8 +84,8 @@ class Plan:
     ``budget`` is the plan's total spend (for the target objectives, the budget
     found); ``max_budget`` the budget ``B`` given. ``response_interval`` is the
     90% interval of the plan's total response over posterior draws, when the
-    model has draws. ``risk`` (see :mod:`mediamix.optimization.risk`) compares the
-    plan with the current allocation across the draws, and ``notes`` say in plain
+    model has draws. ``risk`` (a :class:`~mediamix.optimization.risk.PlanRisk`)
+    compares the plan with the current allocation across the draws, and ``notes`` say in plain
     words what the plan recommends and why. ``scenarios`` and ``frontier`` (see
     :mod:`mediamix.optimization.scenarios`) are filled in on request.
     """
@@ -95,8 +99,7 @@ class Plan:
     target: float | None = None
     response_interval: tuple[float, float] | None = None
     method: str = ""
-    diagnostics: Mapping[str, Any] = field(default_factory=dict)
-    risk: Mapping[str, Any] | None = None
+    risk: PlanRisk | None = None
     notes: tuple[str, ...] = ()
     scenarios: Mapping[str, Any] | None = None
     frontier: Mapping[str, Any] | None = None
@@ -133,7 +136,7 @@ class Plan:
                 list(self.response_interval) if self.response_interval is not None else None
             ),
             "method": self.method,
-            **({"risk": dict(self.risk)} if self.risk is not None else {}),
+            **({"risk": self.risk.to_dict()} if self.risk is not None else {}),
             **({"notes": list(self.notes)} if self.notes else {}),
             **({"scenarios": dict(self.scenarios)} if self.scenarios is not None else {}),
             **({"frontier": dict(self.frontier)} if self.frontier is not None else {}),
@@ -190,7 +193,7 @@ def evaluate_allocation(  # noqa: PLR0913
         for i, name in enumerate(model.channels)
     }
     interval = None
-    if isinstance(model, PosteriorResponseModel) and getattr(model, "n_draws", 1) > 0:
+    if isinstance(model, PosteriorResponseModel) and has_draws(model):
         draws = np.asarray(model.response_draws(x), dtype=float)
         interval = (float(np.quantile(draws, 0.05)), float(np.quantile(draws, 0.95)))
     total = float(np.sum(x)) if budget is None else float(budget)

@@ -35,7 +35,7 @@ from mediamix.optimization.constraints import SpendLimits
 from mediamix.optimization.response import PosteriorResponseModel, ResponseModel
 from mediamix.optimization.solver import Plan, evaluate_allocation
 
-__all__ = ["Recommendation", "RiskAssessment", "assess_change", "risk_adjusted_plan"]
+__all__ = ["PlanRisk", "Recommendation", "RiskAssessment", "assess_change", "risk_adjusted_plan"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class RiskAssessment:
     n_draws: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The assessment's part of the ``risk`` block of ``plan.json``."""
         q05, q50, q95 = self.change
         return {
             "probability_better": self.probability_better,
@@ -68,6 +69,72 @@ class RiskAssessment:
             "change_q50": q50,
             "change_q95": q95,
             "n_draws": self.n_draws,
+        }
+
+
+@dataclass(frozen=True)
+class PlanRisk:
+    """The risk check of a plan (its ``risk`` block in ``plan.json``).
+
+    Attributes
+    ----------
+    recommendation : Recommendation
+        What the check recommends (see :data:`Recommendation`).
+    level : float
+        Required probability that the recommendation beats the baseline.
+    step : float
+        ``t`` of the recommended point ``x0 + t (x - x0)`` (1: the optimized plan,
+        0: the current mix).
+    baseline : mapping of str to float
+        The current mix rescaled to the plan's total spend, per channel (currency).
+    optimized : RiskAssessment
+        The optimized plan against the baseline.
+    optimized_response : float
+        The optimized plan's expected total response (KPI units).
+    optimized_spend : mapping of str to float
+        The optimized plan's spend per channel (currency), kept when another point
+        is recommended.
+    recommended : RiskAssessment
+        The recommended plan against the baseline.
+
+    Examples
+    --------
+    >>> same = RiskAssessment(probability_better=0.95, change=(0.01, 0.05, 0.1), n_draws=200)
+    >>> risk = PlanRisk("optimized", 0.9, 1.0, {"tv": 10.0}, same, 12.0, {"tv": 10.0}, same)
+    >>> doc = risk.to_dict()
+    >>> doc["recommendation"], doc["optimized"]["total_response"], doc["recommended"]["n_draws"]
+    ('optimized', 12.0, 200)
+    """
+
+    recommendation: Recommendation
+    level: float
+    step: float
+    baseline: Mapping[str, float]
+    optimized: RiskAssessment
+    optimized_response: float
+    optimized_spend: Mapping[str, float]
+    recommended: RiskAssessment
+
+    @property
+    def rule(self) -> str:
+        """The rule the check applied, in words."""
+        return (
+            f"recommend a plan only if it beats the current mix (rescaled to the plan's "
+            f"budget) in at least {self.level:.0%} of the model's draws; otherwise move from "
+            "the current mix toward the optimized plan only as far as that still holds"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``risk`` block of ``plan.json`` (docs/formats.md)."""
+        return {
+            "recommendation": self.recommendation,
+            "level": self.level,
+            "rule": self.rule,
+            "step": self.step,
+            "baseline": dict(self.baseline),
+            "optimized": self.optimized.to_dict()
+            | {"total_response": self.optimized_response, "spend": dict(self.optimized_spend)},
+            "recommended": self.recommended.to_dict(),
         }
 
 
@@ -155,9 +222,9 @@ def risk_adjusted_plan(
     -------
     Plan
         ``plan`` itself when it is safe, otherwise the safe point on the line; in
-        both cases with ``risk`` (``recommendation``, the assessments of the
-        optimized and recommended plans, the step ``t``, the optimized allocation)
-        and plain-language ``notes``.
+        both cases with ``risk`` (a :class:`PlanRisk`: the recommendation, the
+        assessments of the optimized and recommended plans, the step ``t``, the
+        optimized allocation) and plain-language ``notes``.
     """
     if not 0.5 <= level < 1.0:
         raise ValueError("level must be in [0.5, 1)")
@@ -198,23 +265,16 @@ def risk_adjusted_plan(
     recommended = assess_change(model, chosen.spend, base)
     note = _note(rec, level, optimized, recommended, float(t[idx]))
     logger.info("risk: %s", note)
-    risk = {
-        "recommendation": rec,
-        "level": level,
-        "rule": (
-            f"recommend a plan only if it beats the current mix (rescaled to the plan's "
-            f"budget) in at least {level:.0%} of the model's draws; otherwise move from "
-            "the current mix toward the optimized plan only as far as that still holds"
-        ),
-        "step": float(t[idx]),
-        "baseline": {c: float(v) for c, v in zip(model.channels, base, strict=True)},
-        "optimized": optimized.to_dict()
-        | {
-            "total_response": plan.total_response,
-            "spend": {c: a.spend for c, a in plan.channels.items()},
-        },
-        "recommended": recommended.to_dict(),
-    }
+    risk = PlanRisk(
+        recommendation=rec,
+        level=level,
+        step=float(t[idx]),
+        baseline={c: float(v) for c, v in zip(model.channels, base, strict=True)},
+        optimized=optimized,
+        optimized_response=plan.total_response,
+        optimized_spend={c: a.spend for c, a in plan.channels.items()},
+        recommended=recommended,
+    )
     return dataclasses.replace(chosen, risk=risk, notes=(*plan.notes, note))
 
 

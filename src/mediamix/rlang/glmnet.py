@@ -124,7 +124,7 @@ def model_design(result: FitResult, lam: float | None = None) -> Design:
     result : FitResult
         A model whose channels carry their transforms (any engine).
     lam : float, optional
-        Penalty; default ``result.info["lambda"]``.
+        Penalty; default the one the fit recorded (``result.engine_info.penalty``).
 
     Raises
     ------
@@ -132,7 +132,7 @@ def model_design(result: FitResult, lam: float | None = None) -> Design:
         The model records no penalty and none is given.
     """
     if lam is None:
-        lam = result.info.get("lambda")
+        lam = result.engine_info.penalty
         if lam is None:
             raise InputError.single(
                 "the model records no ridge penalty (info.lambda); only ridge-engine models "
@@ -325,7 +325,8 @@ def compare_glmnet(
     tolerance : float
         Largest relative difference still called a match.
     lam : float, optional
-        Penalty in the ridge engine's convention; default ``result.info["lambda"]``.
+        Penalty in the ridge engine's convention; default the one the fit recorded
+        (``result.engine_info.penalty``).
     standardize : bool
         The convention the model was fitted with.
 

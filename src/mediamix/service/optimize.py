@@ -213,11 +213,10 @@ def _with_scenarios(
         else {}
     )
     allocations: dict[str, Mapping[str, float] | Plan] = {"current": cur}
-    optimized = plan.risk.get("optimized", {}).get("spend") if plan.risk else None
-    recommendation = plan.risk.get("recommendation") if plan.risk else None
-    if optimized is not None and recommendation != "optimized":
-        allocations["optimized"] = dict(optimized)
-        if recommendation == "partial":  # "current": the current mix is the advice
+    risk = plan.risk
+    if risk is not None and risk.recommendation != "optimized":
+        allocations["optimized"] = dict(risk.optimized_spend)
+        if risk.recommendation == "partial":  # "current": the current mix is the advice
             allocations["recommended"] = plan
     else:
         allocations["optimized"] = plan

@@ -66,16 +66,15 @@ def check_r_glmnet(
     from mediamix.rlang.glmnet import compare_glmnet
 
     result = load_model(model)
-    robyn = result.info.get("robyn")
-    if isinstance(robyn, dict):
-        lam_robyn = robyn.get("hyper_values", {}).get("lambda")
-        if lam_robyn is None:
+    robyn = result.engine_info.robyn
+    if robyn is not None:
+        if robyn.penalty is None:
             raise InputError.single(
                 "the Robyn model has no lambda in hyper_values", column="hyper_values.lambda"
             )
         sd = float(np.std(np.asarray(result.data.kpi[0], float)))
         report = compare_glmnet(
-            result, tolerance=tolerance, lam=float(lam_robyn) / sd, standardize=True
+            result, tolerance=tolerance, lam=robyn.penalty / sd, standardize=True
         )
     else:
         report = compare_glmnet(result, tolerance=tolerance)
@@ -152,13 +151,13 @@ def export_robyn(model: str | Path, out: str | Path) -> RobynExport:
     from mediamix.rlang.robyn import result_to_robyn
 
     result = load_model(model)
-    lam = result.info.get("lambda")
+    info = result.engine_info
     lam_glmnet = None
-    if lam is not None:
+    if info.penalty is not None:
         kpi = np.asarray(result.data.kpi[0], float)
-        lam_glmnet = float(lam) * float(np.std(kpi))
-    elif "robyn" in result.info:
-        lam_glmnet = result.info["robyn"].get("hyper_values", {}).get("lambda")
+        lam_glmnet = info.penalty * float(np.std(kpi))
+    elif info.robyn is not None:
+        lam_glmnet = info.robyn.penalty
     doc, table = result_to_robyn(result, lam_glmnet)
     select = str(doc["ExportedModel"]["select_model"][0])
     out = Path(out)

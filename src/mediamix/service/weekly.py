@@ -28,6 +28,7 @@ import numpy as np
 from mediamix.errors import InputError
 from mediamix.io.atomic import atomic_write_json
 from mediamix.models.result import FitResult
+from mediamix.optimization.multiperiod import SolverStatus
 from mediamix.optimization.solver import Objective
 from mediamix.service.requests import OptimizeRequest, parse_request
 
@@ -55,9 +56,9 @@ class WeeklyPlan:
     ----------
     budget : float
         Total spend over the plan weeks.
-    status : str
-        ``converged``, or ``iteration_limit`` when the solver stopped at its
-        iteration limit before its convergence test held.
+    status : SolverStatus
+        What the solver reported: ``converged``, or ``iteration_limit`` when it
+        stopped at its iteration limit before its convergence test held.
     periods : int
         Plan weeks.
     total_response, carryover_in, carryover_out : float
@@ -74,7 +75,7 @@ class WeeklyPlan:
     """
 
     budget: float
-    status: str
+    status: SolverStatus
     periods: int
     total_response: float
     carryover_in: float
@@ -194,9 +195,10 @@ def plan_weekly(result: FitResult, request: OptimizeRequest | Mapping[str, Any])
             "each channel on its own curve."
         )
     per_channel = _channel_totals(model, plan.spend, history)
+    assert plan.status is not None  # noqa: S101 -- a solved plan always carries its status
     return WeeklyPlan(
         budget=float(req.budget),
-        status="converged" if plan.iterations < MAX_ITERATIONS else "iteration_limit",
+        status=plan.status,
         periods=H,
         total_response=plan.response,
         carryover_in=plan.carryover_in,

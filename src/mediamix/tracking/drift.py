@@ -186,7 +186,7 @@ def check_drift(
         frame = model.predict(current)
         actual, fitted = frame["actual"].to_numpy(), frame["fitted"].to_numpy()
         error = nrmse(actual, fitted) if np.ptp(actual) > 0 else float("nan")
-        baseline = model.info.get("holdout_nrmse")
+        baseline = model.engine_info.holdout_nrmse
         ape = np.abs(fitted - actual) / np.where(actual != 0, np.abs(actual), np.nan)
         model_part = {
             "nrmse": error,

@@ -70,6 +70,12 @@ def holdout_nrmse(model: FitResult, new: Dataset) -> float:
     return nrmse(frame["actual"].to_numpy(), frame["fitted"].to_numpy())
 
 
+def _own_holdout(model: FitResult) -> float:
+    """The holdout NRMSE the engine recorded for ``model`` (NaN when it recorded none)."""
+    value = model.engine_info.holdout_nrmse
+    return float("nan") if value is None else value
+
+
 def lift_checks(model: FitResult, rule: PromotionRule) -> list[dict[str, Any]]:
     """Each lift test of the model's spec against the model's contribution over its periods."""
     tests = model.spec.get("lift_tests") or []
@@ -136,15 +142,9 @@ def decide(
             figures["holdout"] = {"source": "new weeks", "periods": int(new_data.n_periods)}
         else:
             cand_err = (
-                candidate_holdout
-                if candidate_holdout is not None
-                else float(candidate.info.get("holdout_nrmse", np.nan))
+                candidate_holdout if candidate_holdout is not None else _own_holdout(candidate)
             )
-            champ_err = (
-                champion_holdout
-                if champion_holdout is not None
-                else float(champion.info.get("holdout_nrmse", np.nan))
-            )
+            champ_err = champion_holdout if champion_holdout is not None else _own_holdout(champion)
             figures["holdout"] = {"source": "each model's own holdout weeks"}
         figures["holdout"].update({"candidate_nrmse": cand_err, "champion_nrmse": champ_err})
         if not (np.isfinite(cand_err) and np.isfinite(champ_err)):

@@ -29,6 +29,7 @@ from typing import Any
 from mediamix import __version__
 from mediamix.errors import InputError, MediamixError
 from mediamix.io.artifacts import load_artifact
+from mediamix.models.info import EngineInfo
 from mediamix.tracking.config import TrackingConfig
 from mediamix.tracking.worker import ensure_experiment, open_store
 
@@ -197,8 +198,8 @@ class Registry:
             }
             if fit_run_id:
                 version_tags["mediamix.fit_run_id"] = fit_run_id
-            holdout = (summary.get("info") or {}).get("holdout_nrmse")
-            if isinstance(holdout, float):
+            holdout = EngineInfo.from_dict(summary.get("info")).holdout_nrmse
+            if holdout is not None:
                 version_tags["mediamix.holdout_nrmse"] = repr(holdout)
             version = client.create_model_version(
                 name=self._ensure_model(name),

@@ -28,6 +28,7 @@ from typing import IO, Any
 from mediamix import __version__
 from mediamix.data.dataset import Dataset
 from mediamix.errors import MediamixError
+from mediamix.models.info import EngineInfo
 from mediamix.tracking.config import TrackingConfig
 from mediamix.tracking.fingerprint import data_fingerprint, spec_hash
 
@@ -184,11 +185,9 @@ def fit_params(summary: Mapping[str, Any]) -> dict[str, str]:
         "n_periods": str(summary.get("n_periods")),
         "channels": ",".join(summary.get("channels") or {}),
     }
-    info = summary.get("info") or {}
-    for group in ("search", "sampler", "options"):
-        for key, value in (info.get(group) or {}).items():
-            if isinstance(value, str | int | float | bool) or value is None:
-                params[f"{group}.{key}"] = str(value)
+    for group, settings in EngineInfo.from_dict(summary.get("info")).settings.items():
+        for key, value in settings.items():
+            params[f"{group}.{key}"] = str(value)
     for name, c in (summary.get("channels") or {}).items():
         for part in ("adstock", "saturation"):
             spec = c.get(part) or {}
@@ -206,9 +205,9 @@ def fit_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
 
     for key, value in (summary.get("metrics") or {}).items():
         put(key, value)
-    info = summary.get("info") or {}
-    put("holdout_nrmse", info.get("holdout_nrmse"))
-    for key, value in (info.get("diagnostics") or {}).items():
+    info = EngineInfo.from_dict(summary.get("info"))
+    put("holdout_nrmse", info.holdout_nrmse)
+    for key, value in (info.diagnostics.figures if info.diagnostics else {}).items():
         put(f"diagnostics.{key}", value)
     for name, c in (summary.get("channels") or {}).items():
         for key in ("roi", "mroi", "cpa", "contribution", "contribution_share", "spend"):
