@@ -18,6 +18,7 @@ from mediamix.optimization.plan import (
     ChannelAllocation,
     Objective,
     Plan,
+    PlanContext,
     Status,
     evaluate_allocation,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "ChannelAllocation",
     "Objective",
     "Plan",
+    "PlanContext",
     "Status",
     "allocate",
     "evaluate_allocation",
@@ -115,10 +117,12 @@ def optimize_budget(  # noqa: PLR0913
     return evaluate_allocation(
         model,
         x,
-        objective=objective.value,
-        status=status,
-        budget=chosen,
-        max_budget=budget,
-        target=target,
-        method=method,
+        PlanContext(
+            objective=objective.value,
+            status=status,
+            budget=chosen,
+            max_budget=budget,
+            target=target,
+            method=method,
+        ),
     )
