@@ -109,7 +109,7 @@ def run_pipeline(
         Another process is writing the warehouse.
     """
     from mediamix.models.response import FittedResponse
-    from mediamix.optimization.solver import optimize_budget
+    from mediamix.optimization.solver import SpendReference, optimize_budget
 
     def say(message: str) -> None:
         log.info("pipeline: %s", message)
@@ -150,12 +150,8 @@ def run_pipeline(
     response = FittedResponse(outcome.result)
     current = dict(zip(response.channels, response.current.tolist(), strict=True))
     budget = float(request.budget if request.budget is not None else sum(current.values()))
-    plan = optimize_budget(
-        response,
-        budget,
-        current_spend=current,
-        bounds={c: (request.min_ratio * v, request.max_ratio * v) for c, v in current.items()},
-    )
+    bounds = {c: (request.min_ratio * v, request.max_ratio * v) for c, v in current.items()}
+    plan = optimize_budget(response, budget, reference=SpendReference(current, bounds))
     plan_dict = plan.to_dict()
     atomic_write_json(run_dir / "plan.json", plan_dict)
 
