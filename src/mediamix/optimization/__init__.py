@@ -18,6 +18,7 @@ from mediamix.optimization.constraints import (
 )
 from mediamix.optimization.multiperiod import (
     MultiPeriodModel,
+    MultiPeriodOptions,
     MultiPeriodPlan,
     evaluate_multiperiod,
     optimize_multiperiod,
@@ -56,6 +57,7 @@ __all__ = [
     "CurvesResponse",
     "DrawsResponse",
     "MultiPeriodModel",
+    "MultiPeriodOptions",
     "MultiPeriodPlan",
     "Objective",
     "Plan",
