@@ -24,6 +24,7 @@ from mediamix.optimization.multiperiod import (
     optimize_multiperiod,
 )
 from mediamix.optimization.reach import (
+    FrontSweep,
     ReachCurve,
     ReachResponse,
     fit_reach_curve,
@@ -56,6 +57,7 @@ __all__ = [
     "Constraints",
     "CurvesResponse",
     "DrawsResponse",
+    "FrontSweep",
     "MultiPeriodModel",
     "MultiPeriodOptions",
     "MultiPeriodPlan",
