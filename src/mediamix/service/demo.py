@@ -279,7 +279,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
     seconds = {}
     say("fitting the ridge model")
     start = time.perf_counter()
-    outcomes["ridge"] = fit(spec_path, out / "ridge", seed=seed)
+    outcomes["ridge"] = fit(spec_path, out / "ridge", {"seed": seed})
     seconds["ridge"] = time.perf_counter() - start
     say("fitting the Bayesian model (NUTS)")
     start = time.perf_counter()

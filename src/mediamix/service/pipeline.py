@@ -29,7 +29,7 @@ from mediamix.io.atomic import atomic_write_json
 from mediamix.io.table import ReadLimits
 from mediamix.service.data import validate_spec
 from mediamix.service.fit import fit
-from mediamix.service.ingest import IngestOutcome, ingest_file, ingest_synthetic
+from mediamix.service.ingest import IngestOutcome, LoadTarget, ingest_file, ingest_synthetic
 from mediamix.service.report import write_report
 from mediamix.service.transform import export_mmm_input, transform
 
@@ -144,7 +144,7 @@ def run_pipeline(
         raise InputError(report.problems)
 
     say(f"fit ({request.engine})")
-    outcome = fit(exported.spec, run_dir / "fit", engine=request.engine, seed=request.seed)
+    outcome = fit(exported.spec, run_dir / "fit", {"engine": request.engine, "seed": request.seed})
 
     say("optimize")
     response = FittedResponse(outcome.result)
@@ -202,7 +202,7 @@ def _ingest(home: Path, request: PipelineRequest, limits: ReadLimits | None) -> 
             home,
             request.data,
             spec=request.spec,
-            account=request.account or "default",
+            target=LoadTarget(account=request.account or "default"),
             limits=limits,
         )
     if request.source == "synthetic":
