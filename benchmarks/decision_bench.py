@@ -30,7 +30,7 @@ from mediamix.models.response import FittedResponse
 from mediamix.models.result import ChannelFit
 from mediamix.models.ridge import RidgeOptions, fit_ridge
 from mediamix.optimization.risk import DEFAULT_LEVEL, PlanRisk, risk_adjusted_plan
-from mediamix.optimization.solver import Plan, optimize_budget
+from mediamix.optimization.solver import Plan, SpendReference, optimize_budget
 
 RESULTS = Path(__file__).parent / "results" / "decision.md"
 LEVELS = (0.8, 0.9, 0.95)
@@ -55,11 +55,9 @@ def shapes(n: int) -> list[SynthConfig]:
 
 def optimized_plan(model: FittedResponse) -> Plan:
     current = model.current_spend
+    bounds = {c: (0.5 * v, 2.0 * v) for c, v in current.items()}
     return optimize_budget(
-        model,
-        float(sum(current.values())),
-        current_spend=current,
-        bounds={c: (0.5 * v, 2.0 * v) for c, v in current.items()},
+        model, float(sum(current.values())), reference=SpendReference(current, bounds)
     )
 
 

@@ -20,7 +20,7 @@ from mediamix.ingest.datasets_client import (
     kaggle_credentials_hint,
     kaggle_downloader,
 )
-from mediamix.service.ingest import ingest_dataset
+from mediamix.service.ingest import DatasetRef, ingest_dataset
 from mediamix.warehouse.store import Warehouse
 
 pytestmark = pytest.mark.warehouse
@@ -67,7 +67,9 @@ def test_saved_dataset_copy_is_read_back_offline(home: Path, spec: Path, offline
         raise AssertionError("a local copy must be used as it is")
 
     outcome = ingest_dataset(
-        home, "huggingface", "org/weekly-mmm", file="weekly", spec=spec, downloader=no_network
+        home,
+        DatasetRef("huggingface", "org/weekly-mmm", file="weekly", spec=spec),
+        downloader=no_network,
     )
     assert outcome.served_by == "huggingface"
     assert outcome.load.media_rows == 30 * 2 * 3  # weeks x geos x channels
@@ -84,7 +86,7 @@ def test_saved_dataset_dict_uses_the_split(home: Path, spec: Path, offline: None
             "test": datasets.Dataset.from_pandas(frame.head(4)),
         }
     ).save_to_disk(str(folder / "copy"))
-    outcome = ingest_dataset(home, "huggingface", "org/splits", file="copy", spec=spec)
+    outcome = ingest_dataset(home, DatasetRef("huggingface", "org/splits", file="copy", spec=spec))
     assert outcome.load.media_rows == 180
 
 
@@ -98,7 +100,9 @@ def test_huggingface_download_through_load_dataset_then_cached(
         "csv", "wide.csv", cache_dir=cache_dir, data_files=str(source_csv)
     )
     first = ingest_dataset(
-        home, "huggingface", "local/upstream", file="wide.csv", spec=spec, downloader=download
+        home,
+        DatasetRef("huggingface", "local/upstream", file="wide.csv", spec=spec),
+        downloader=download,
     )
     assert first.served_by == "huggingface"
     assert (home / "datasets" / "huggingface" / "local__upstream" / "wide.csv").is_file()
@@ -108,7 +112,9 @@ def test_huggingface_download_through_load_dataset_then_cached(
         raise AssertionError("the cached copy must serve")
 
     again = ingest_dataset(
-        home, "huggingface", "local/upstream", file="wide.csv", spec=spec, downloader=no_network
+        home,
+        DatasetRef("huggingface", "local/upstream", file="wide.csv", spec=spec),
+        downloader=no_network,
     )
     assert again.load.status == "unchanged"
 
@@ -119,10 +125,7 @@ def test_huggingface_unavailable_offline_is_a_skip(home: Path, spec: Path, offli
     )
     outcome = ingest_dataset(
         home,
-        "huggingface",
-        "someone/not-cached",
-        file="wide.csv",
-        spec=spec,
+        DatasetRef("huggingface", "someone/not-cached", file="wide.csv", spec=spec),
         downloader=download,
         fallback_synthetic=True,
     )
@@ -150,17 +153,16 @@ def test_kaggle_download_with_a_fake_api(home: Path, spec: Path) -> None:
     api = FakeKaggle()
     outcome = ingest_dataset(
         home,
-        "kaggle",
-        "someone/weekly-mmm",
-        file="wide.csv",
-        spec=spec,
+        DatasetRef("kaggle", "someone/weekly-mmm", file="wide.csv", spec=spec),
         downloader=kaggle_downloader("someone/weekly-mmm", api=api),
     )
     assert outcome.served_by == "kaggle"
     folder = home / "datasets" / "kaggle" / "someone__weekly-mmm"
     assert api.calls == [("someone/weekly-mmm", str(folder), True)]
     # offline afterwards: the copy serves without the API
-    again = ingest_dataset(home, "kaggle", "someone/weekly-mmm", file="wide.csv", spec=spec)
+    again = ingest_dataset(
+        home, DatasetRef("kaggle", "someone/weekly-mmm", file="wide.csv", spec=spec)
+    )
     assert again.load.status == "unchanged"
 
 
@@ -168,10 +170,7 @@ def test_kaggle_api_failure_is_a_skip_with_the_key_redacted(home: Path, spec: Pa
     api = FakeKaggle(fail=RuntimeError("403 Forbidden for api_key=KGAT-secret"))
     outcome = ingest_dataset(
         home,
-        "kaggle",
-        "someone/private",
-        file="wide.csv",
-        spec=spec,
+        DatasetRef("kaggle", "someone/private", file="wide.csv", spec=spec),
         downloader=kaggle_downloader("someone/private", api=api),
         fallback_synthetic=True,
     )

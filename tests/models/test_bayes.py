@@ -26,7 +26,7 @@ pytest.importorskip("jax")
 pytest.importorskip("numpyro")
 
 from mediamix.models.bayes.fit import BayesOptions, fit_bayes
-from mediamix.models.bayes.model import lognormal_from_mean_sd, prepare_inputs
+from mediamix.models.bayes.model import ModelSettings, lognormal_from_mean_sd, prepare_inputs
 
 pytestmark = pytest.mark.bayes
 
@@ -156,15 +156,17 @@ def test_prepared_inputs_do_not_depend_on_units():
     data2, _, _ = _data(kpi_factor=100.0, spend_factor=1000.0)
     common = {
         "features": np.zeros((data.n_periods, 0)),
-        "roi_prior": {},
-        "media_share": 0.2,
-        "roi_sigma": 1.0,
         "lifts": [],
-        "adstock": "weibull_pdf",
-        "l_max": 13,
-        "saturation": "hill",
-        "likelihood": "normal",
-        "media_prior": "roi",
+        "settings": ModelSettings(
+            adstock="weibull_pdf",
+            l_max=13,
+            saturation="hill",
+            likelihood="normal",
+            media_prior="roi",
+            roi_prior={},
+            media_share=0.2,
+            roi_sigma=1.0,
+        ),
     }
     a, _ = prepare_inputs(spend=data.spend[0], kpi=data.kpi[0], **common)
     b, _ = prepare_inputs(spend=data2.spend[0], kpi=data2.kpi[0], **common)
@@ -193,15 +195,17 @@ def test_level_parameterization_keeps_the_intercept_prior():
         spend=data.spend[0],
         kpi=data.kpi[0],
         features=rng.normal(size=(data.n_periods, 2)),
-        roi_prior={},
-        media_share=0.2,
-        roi_sigma=1.0,
         lifts=[],
-        adstock="delayed",
-        l_max=13,
-        saturation="hill",
-        likelihood="normal",
-        media_prior="roi",
+        settings=ModelSettings(
+            adstock="delayed",
+            l_max=13,
+            saturation="hill",
+            likelihood="normal",
+            media_prior="roi",
+            roi_prior={},
+            media_share=0.2,
+            roi_sigma=1.0,
+        ),
     )
     point = {
         "alpha": np.array([0.3, 0.5, 0.7]),

@@ -112,7 +112,7 @@ def test_chains_in_processes_equal_the_same_chains_in_one_process():
     import dataclasses
 
     from mediamix.models.bayes.inference import infer
-    from mediamix.models.bayes.model import prepare_inputs
+    from mediamix.models.bayes.model import ModelSettings, prepare_inputs
     from mediamix.models.bayes.runtime import setup_jax
     from mediamix.models.design import baseline_design, baseline_features
 
@@ -126,15 +126,17 @@ def test_chains_in_processes_equal_the_same_chains_in_one_process():
         spend=data.spend,
         kpi=data.kpi,
         features=raw,
-        roi_prior={},
-        media_share=options.media_share,
-        roi_sigma=options.roi_sigma,
         lifts=[],
-        adstock="geometric",
-        l_max=options.l_max,
-        saturation="hill",
-        likelihood="normal",
-        media_prior="roi",
+        settings=ModelSettings(
+            adstock="geometric",
+            l_max=options.l_max,
+            saturation="hill",
+            likelihood="normal",
+            media_prior="roi",
+            roi_prior={},
+            media_share=options.media_share,
+            roi_sigma=options.roi_sigma,
+        ),
         population=data.population,
     )
     setup_jax(2)  # float64, as fit_bayes runs: the spawned chains must follow it

@@ -16,7 +16,7 @@ from mediamix.optimization.constraints import (
     resolve_constraints,
 )
 from mediamix.optimization.response import curves_from_dict, read_curves
-from mediamix.optimization.solver import optimize_budget
+from mediamix.optimization.solver import SpendReference, optimize_budget
 
 HILL = {"type": "hill", "half_saturation": 40.0, "slope": 2.0}
 
@@ -107,7 +107,7 @@ def test_infeasible_constraints_name_the_culprits(tmp_path: Path) -> None:
         }
     )
     with pytest.raises(InputError) as info:
-        optimize_budget(m, 100.0, cons, current_spend=m.current_spend)
+        optimize_budget(m, 100.0, cons, reference=SpendReference(m.current_spend))
     msg = str(info.value)
     assert "channels.tv.min" in msg
     assert "offline" in msg
@@ -229,7 +229,10 @@ def test_semi_continuous_switches_off_when_worth_it() -> None:
 def test_total_at_most_can_leave_money_unspent() -> None:
     m = curves_from_dict({"channels": {"a": {"beta": 10.0, "saturation": HILL, "max": 30.0}}})
     plan = optimize_budget(
-        m, 100.0, constraints_from_dict({"total": "at_most"}), bounds={"a": (0.0, 30.0)}
+        m,
+        100.0,
+        constraints_from_dict({"total": "at_most"}),
+        reference=SpendReference(bounds={"a": (0.0, 30.0)}),
     )
     assert plan.total_spend == pytest.approx(30.0)
     assert plan.budget == 100.0

@@ -11,7 +11,7 @@ import pytest
 from mediamix.models.response import FittedResponse
 from mediamix.models.result import ChannelFit
 from mediamix.models.search import Scores, plausible_models
-from mediamix.optimization.solver import optimize_budget
+from mediamix.optimization.solver import SpendReference, optimize_budget
 
 
 def _members(result) -> list[dict]:
@@ -75,8 +75,9 @@ def test_expected_response_plan_beats_the_point_plan_on_the_ensemble(ridge_resul
     cur = model.current_spend
     budget = sum(cur.values())
     bounds = {c: (0.5 * v, 2.0 * v) for c, v in cur.items()}
-    ens_plan = optimize_budget(model, budget, current_spend=cur, bounds=bounds)
-    point_plan = optimize_budget(point, budget, current_spend=cur, bounds=bounds)
+    reference = SpendReference(cur, bounds)
+    ens_plan = optimize_budget(model, budget, reference=reference)
+    point_plan = optimize_budget(point, budget, reference=reference)
     assert ens_plan.spend.sum() == pytest.approx(budget, rel=1e-6)
     assert float(model.response(ens_plan.spend)) >= float(model.response(point_plan.spend)) - 1e-6
     assert float(model.response(ens_plan.spend)) >= float(model.response(model.current)) - 1e-6

@@ -10,6 +10,7 @@ import pytest
 
 from mediamix.errors import InputError
 from mediamix.optimization.reach import (
+    FrontSweep,
     ReachCurve,
     ReachResponse,
     fit_reach_curve,
@@ -113,7 +114,8 @@ def test_reach_model_gradient_and_independence(rf: pd.DataFrame) -> None:
 
 def test_pareto_front_spans_revenue_and_reach(rf: pd.DataFrame) -> None:
     revenue, reach = _models(rf)
-    table = reach_pareto_front(revenue, reach, 70000.0, fractions=(0.5, 1.0))  # type: ignore[arg-type]
+    sweep = FrontSweep(fractions=(0.5, 1.0))
+    table = reach_pareto_front(revenue, reach, 70000.0, sweep=sweep)  # type: ignore[arg-type]
     assert len(table) == 22
     spend_cols = ["spend_tv", "spend_video"]
     np.testing.assert_allclose(table[spend_cols].sum(axis=1), table["budget"], rtol=1e-9)

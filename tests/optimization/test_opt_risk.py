@@ -11,7 +11,7 @@ import pytest
 from mediamix.models.response import FittedResponse
 from mediamix.models.result import ChannelFit
 from mediamix.optimization.risk import assess_change, risk_adjusted_plan
-from mediamix.optimization.solver import optimize_budget
+from mediamix.optimization.solver import SpendReference, optimize_budget
 from mediamix.service.optimize import optimize
 
 GEO = {"type": "geometric", "alpha": 0.3}
@@ -55,7 +55,7 @@ def test_confident_draws_keep_the_optimized_plan() -> None:
     scale = np.random.default_rng(1).uniform(0.9, 1.1, size=(200, 2))
     m = _model(scale)
     cur = m.current_spend
-    plan = optimize_budget(m, sum(cur.values()), current_spend=cur)
+    plan = optimize_budget(m, sum(cur.values()), reference=SpendReference(cur))
     out = risk_adjusted_plan(m, plan, cur, level=0.9)
     assert out.risk is not None
     assert out.risk.recommendation == "optimized"
@@ -72,7 +72,7 @@ def test_draws_that_disagree_lead_to_a_safer_plan_that_keeps_the_budget() -> Non
     m = _model(np.vstack([good, bad]))
     cur = m.current_spend
     budget = sum(cur.values())
-    plan = optimize_budget(m, budget, current_spend=cur)
+    plan = optimize_budget(m, budget, reference=SpendReference(cur))
     before = assess_change(m, plan.spend, np.array(list(cur.values())))
     assert before.probability_better < 0.9
     out = risk_adjusted_plan(m, plan, cur, level=0.9)

@@ -17,7 +17,7 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     root = tmp_path_factory.mktemp("reporting")
     spec, _ = write_synth(root / "data", SynthConfig(seed=5, weeks=104, channels=3))
-    return fit(spec, root / "fit", seed=0)
+    return fit(spec, root / "fit", {"seed": 0})
 
 
 @pytest.fixture(scope="session")

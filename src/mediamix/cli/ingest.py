@@ -65,7 +65,7 @@ def ingest_csv_cmd(
 ) -> None:
     """Load a file; loading the same account and period again replaces it."""
     from mediamix.io.table import ReadLimits
-    from mediamix.service.ingest import ingest_file
+    from mediamix.service.ingest import LoadTarget, ingest_file
 
     settings = load_settings()
     limits = ReadLimits(
@@ -76,10 +76,9 @@ def ingest_csv_cmd(
             settings.home,
             file,
             spec=spec,
-            account=account,
-            currency=currency,
-            period_start=start,
-            period_end=end,
+            target=LoadTarget(
+                account=account, currency=currency, period_start=start, period_end=end
+            ),
             limits=limits,
         )
     for warning in outcome.warnings:
@@ -142,13 +141,17 @@ def ingest_google_ads_cmd(
     ] = 3,
 ) -> None:
     """Load daily campaign spend and conversions of a Google Ads customer (GAQL)."""
-    from mediamix.service.ingest import ingest_google_ads
+    from mediamix.service.ingest import PullOptions, ingest_google_ads
 
     settings = load_settings()
     first, last = _period(start, end)
     with working("fetching from Google Ads"):
         outcome = ingest_google_ads(
-            settings.home, customer_id, first, last, config=config, repull_days=repull_days
+            settings.home,
+            customer_id,
+            first,
+            last,
+            pull=PullOptions(config=config, repull_days=repull_days),
         )
     _print_source(outcome)
 
@@ -176,7 +179,7 @@ def ingest_meta_cmd(
     ] = None,
 ) -> None:
     """Load daily campaign insights of a Meta ad account (spend, actions as conversions)."""
-    from mediamix.service.ingest import ingest_meta
+    from mediamix.service.ingest import PullOptions, ingest_meta
 
     settings = load_settings()
     first, last = _period(start, end)
@@ -187,8 +190,7 @@ def ingest_meta_cmd(
             account_id,
             first,
             last,
-            config=config,
-            repull_days=repull_days,
+            pull=PullOptions(config=config, repull_days=repull_days),
             conversion_actions=actions,
         )
     _print_source(outcome)
@@ -215,21 +217,17 @@ def _dataset_cmd(provider: str) -> None:
         ] = False,
         split: Annotated[str, typer.Option(help="Hugging Face split.")] = "train",
     ) -> None:
-        from mediamix.service.ingest import ingest_dataset
+        from mediamix.service.ingest import DatasetRef, ingest_dataset
 
         settings = load_settings()
         with working("loading the dataset"):
             outcome = ingest_dataset(
                 settings.home,
-                provider,
-                dataset,
-                file=file,
-                spec=spec,
+                DatasetRef(provider, dataset, file=file, spec=spec, split=split),
                 start=_date(start, "--start"),
                 end=_date(end, "--end"),
                 fallback_synthetic=fallback_synthetic,
                 download=download,
-                split=split,
             )
         _print_source(outcome)
 

@@ -47,9 +47,28 @@ from mediamix.optimization.response import (
     is_separable,
 )
 
-__all__ = ["allocate"]
+__all__ = ["SolverOptions", "allocate"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Knobs of :func:`allocate` that callers rarely change.
+
+    Attributes
+    ----------
+    grid_steps : int
+        Steps of the dynamic-programme spend grid (global stage).
+    n_starts : int
+        Starting points of the multi-start (response models that are not separable).
+    seed : int
+        Seeds the multi-start's random starting points.
+    """
+
+    grid_steps: int = 1000
+    n_starts: int = 16
+    seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ __all__ = [
     "RatioRule",
     "ShareOfVoiceRule",
     "SpendLimits",
+    "SpendReference",
     "TotalMode",
     "WeekRule",
     "constraints_from_dict",
@@ -505,6 +506,23 @@ def _conflict_problems(items: Sequence[_Item], C: int, file: str | None) -> list
     logger.info("infeasible constraints; conflicting rules: %s", labels)
     msg = "the constraints cannot all hold; these conflict: " + "; ".join(labels)
     return [Problem(msg, file=file)]
+
+
+@dataclass(frozen=True)
+class SpendReference:
+    """What is known of the channels besides the constraints, for resolving them.
+
+    Attributes
+    ----------
+    current_spend : mapping channel -> spend, optional
+        Current spend per channel (currency, total over the plan), which
+        ``min_ratio``/``max_ratio`` rules are relative to; ``None`` where unknown.
+    bounds : mapping channel -> (min, max), optional
+        Extra bounds per channel (e.g. from ``CURVES.json``); ``max`` may be ``None``.
+    """
+
+    current_spend: Mapping[str, float | None] | None = None
+    bounds: Mapping[str, tuple[float, float | None]] | None = None
 
 
 def resolve_constraints(

@@ -49,6 +49,7 @@ from mediamix.transforms.adstock import geometric_weights
 
 __all__ = [
     "MultiPeriodModel",
+    "MultiPeriodOptions",
     "MultiPeriodPlan",
     "SolverStatus",
     "evaluate_multiperiod",
@@ -304,11 +305,31 @@ def _spg(
     return x, fx, it, "iteration_limit"
 
 
+@dataclass(frozen=True)
+class MultiPeriodOptions:
+    """How :func:`optimize_multiperiod` seeks a weekly plan.
+
+    Attributes
+    ----------
+    total : {"equal", "at_most"}
+        Whether the plan spends the whole budget or at most the budget.
+    count_carryover_out : bool
+        Whether the plan's response after the horizon counts in the objective.
+    max_iter : int
+        Iterations of the projected-gradient solver, per starting point.
+    tol : float
+        The solver stops when its projected step is at most ``tol`` (scaled spend).
+    """
+
+    total: TotalMode = "equal"
+    count_carryover_out: bool = True
+    max_iter: int = 3000
+    tol: float = 1e-10
+
+
 # Long (about 70 lines): the projected-gradient solve with its two starting points,
 # kept together so the start, the projection and the stopping rule read as one method.
-# Keyword-only history, weekly bounds, budget mode and solver tolerances, each with a
-# default.
-def optimize_multiperiod(  # noqa: PLR0913
+def optimize_multiperiod(
     model: MultiPeriodModel,
     budget: float,
     horizon: int,
@@ -316,10 +337,7 @@ def optimize_multiperiod(  # noqa: PLR0913
     history: np.ndarray | None = None,
     lower: np.ndarray | float | None = None,
     upper: np.ndarray | float | None = None,
-    total: TotalMode = "equal",
-    count_carryover_out: bool = True,
-    max_iter: int = 3000,
-    tol: float = 1e-10,
+    options: MultiPeriodOptions | None = None,
 ) -> MultiPeriodPlan:
     """Best weekly plan of ``budget`` over ``horizon`` weeks.
 
@@ -334,9 +352,8 @@ def optimize_multiperiod(  # noqa: PLR0913
         Spend of the ``n`` weeks before the plan, oldest first.
     lower, upper : float or ndarray broadcastable to (H, C), optional
         Per-week bounds (flighting); a zero upper bound keeps a channel dark that week.
-    total : {"equal", "at_most"}
-    count_carryover_out : bool
-        Whether the plan's response after the horizon counts in the objective.
+    options : MultiPeriodOptions, optional
+        Budget mode, whether carry-over after the horizon counts, solver limits.
 
     Examples
     --------
@@ -349,6 +366,8 @@ def optimize_multiperiod(  # noqa: PLR0913
     """
     from mediamix.optimization.allocate import allocate
 
+    options = options or MultiPeriodOptions()
+    total, count_carryover_out = options.total, options.count_carryover_out
     C = len(model.channels)
     H = int(horizon)
     shape = (H, C)
@@ -398,7 +417,7 @@ def optimize_multiperiod(  # noqa: PLR0913
 
     best: tuple[np.ndarray, float, int, SolverStatus] | None = None
     for u0 in starts:
-        run = _spg(fun, jac, u0, proj, max_iter, tol)
+        run = _spg(fun, jac, u0, proj, options.max_iter, options.tol)
         if best is None or run[1] < best[1]:
             best = run
     assert best is not None  # noqa: S101 -- type narrowing of an internal invariant, not input validation

@@ -23,7 +23,14 @@ from mediamix.optimization.response import (
 if TYPE_CHECKING:  # the risk check builds plans, so it imports this module
     from mediamix.optimization.risk import PlanRisk
 
-__all__ = ["ChannelAllocation", "Objective", "Plan", "Status", "evaluate_allocation"]
+__all__ = [
+    "ChannelAllocation",
+    "Objective",
+    "Plan",
+    "PlanContext",
+    "Status",
+    "evaluate_allocation",
+]
 
 Status = Literal["optimal", "converged"]
 """``optimal``: global stage exact up to the grid (DP) then polished;
@@ -147,18 +154,27 @@ def _finite_or_none(v: float) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
-# Keyword-only fields of the plan it describes (objective, status, budgets, target,
-# method), each with a default.
-def evaluate_allocation(  # noqa: PLR0913
+@dataclass(frozen=True)
+class PlanContext:
+    """How a plan came about, copied into the :class:`Plan` that describes an allocation.
+
+    What was asked (``objective``, ``budget`` found, ``max_budget`` given, ``target``)
+    and how the allocation was found (``status``, ``method``). ``budget=None`` means the
+    allocation's total spend; ``max_budget=None`` the plan's budget.
+    """
+
+    objective: str = "revenue"
+    status: Status = "optimal"
+    budget: float | None = None
+    max_budget: float | None = None
+    target: float | None = None
+    method: str = "given"
+
+
+def evaluate_allocation(
     model: ResponseModel,
     spend: np.ndarray | Mapping[str, float],
-    *,
-    objective: str = "revenue",
-    status: Status = "optimal",
-    budget: float | None = None,
-    max_budget: float | None = None,
-    target: float | None = None,
-    method: str = "given",
+    context: PlanContext | None = None,
 ) -> Plan:
     """Describe an allocation as a :class:`Plan` (response, ROI, marginal ROI per channel).
 
@@ -170,7 +186,10 @@ def evaluate_allocation(  # noqa: PLR0913
     >>> p = evaluate_allocation(m, {"tv": 1.0})
     >>> p.total_response, p.channels["tv"].marginal_roi
     (5.0, 2.5)
+    >>> evaluate_allocation(m, {"tv": 1.0}, PlanContext(objective="scenario", method="a")).method
+    'a'
     """
+    context = context or PlanContext()
     if isinstance(spend, Mapping):
         missing = [c for c in model.channels if c not in spend]
         unknown = [c for c in spend if c not in model.channels]
@@ -196,15 +215,15 @@ def evaluate_allocation(  # noqa: PLR0913
     if isinstance(model, PosteriorResponseModel) and has_draws(model):
         draws = np.asarray(model.response_draws(x), dtype=float)
         interval = (float(np.quantile(draws, 0.05)), float(np.quantile(draws, 0.95)))
-    total = float(np.sum(x)) if budget is None else float(budget)
+    total = float(np.sum(x)) if context.budget is None else float(context.budget)
     return Plan(
-        objective=str(objective),
+        objective=str(context.objective),
         budget=total,
-        status=status,
+        status=context.status,
         total_response=float(model.response(x)),
         channels=MappingProxyType(chans),
-        max_budget=float(max_budget if max_budget is not None else total),
-        target=target,
+        max_budget=float(context.max_budget if context.max_budget is not None else total),
+        target=context.target,
         response_interval=interval,
-        method=method,
+        method=context.method,
     )

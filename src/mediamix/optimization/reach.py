@@ -49,6 +49,7 @@ from mediamix.optimization.constraints import Constraints, SpendLimits, resolve_
 from mediamix.optimization.response import ResponseModel, SeparableResponseModel, is_separable
 
 __all__ = [
+    "FrontSweep",
     "ReachCurve",
     "ReachResponse",
     "fit_reach_curve",
@@ -345,17 +346,33 @@ class _LogReach:
         return self.channel_gradient(spend)
 
 
-# Keyword-only current spend, budget fractions, weights and grid, each with a default.
-def reach_pareto_front(  # noqa: PLR0913
+@dataclass(frozen=True)
+class FrontSweep:
+    """The plans :func:`reach_pareto_front` computes.
+
+    Attributes
+    ----------
+    fractions : sequence of float
+        Budgets of the sweep, as fractions of the reference budget.
+    weights : sequence of float, optional
+        Weights on revenue, default 11 values from 0 (reach only) to 1.
+    grid_steps : int
+        Steps of the dynamic-programme spend grid of each plan.
+    """
+
+    fractions: Sequence[float] = (1.0,)
+    weights: Sequence[float] | np.ndarray | None = None
+    grid_steps: int = 400
+
+
+def reach_pareto_front(
     revenue: ResponseModel,
     reach: ReachResponse,
     budget: float,
     constraints: Constraints | None = None,
     *,
     current_spend: Mapping[str, float] | None = None,
-    fractions: Sequence[float] = (1.0,),
-    weights: Sequence[float] | np.ndarray | None = None,
-    grid_steps: int = 400,
+    sweep: FrontSweep | None = None,
 ) -> pd.DataFrame:
     """Plans trading revenue, ROI and reach: the weighted-sum sweep and its front.
 
@@ -369,8 +386,9 @@ def reach_pareto_front(  # noqa: PLR0913
         Reference budget; the sweep covers ``fraction * budget`` for each fraction.
     constraints : Constraints, optional
         Resolved at every budget (relative bounds use ``current_spend``).
-    weights : array, optional
-        Weights on revenue, default 11 values from 0 (reach only) to 1.
+    sweep : FrontSweep, optional
+        Budget fractions, weights on revenue and grid of the sweep (default: the
+        reference budget only, 11 weights from 0 to 1).
 
     Returns
     -------
@@ -384,9 +402,11 @@ def reach_pareto_front(  # noqa: PLR0913
     if not is_separable(revenue):
         raise InputError.single("the reach front needs a separable revenue model")
     sep: SeparableResponseModel = revenue  # type: ignore[assignment]
-    w_all = np.linspace(0.0, 1.0, 11) if weights is None else np.asarray(weights, dtype=float)
+    sweep = sweep or FrontSweep()
+    grid_steps = sweep.grid_steps
+    w_all = np.linspace(0.0, 1.0, 11) if sweep.weights is None else np.asarray(sweep.weights, float)
     rows: list[dict[str, Any]] = []
-    for f in fractions:
+    for f in sweep.fractions:
         b = float(f * budget)
         limits: SpendLimits = resolve_constraints(
             constraints, revenue.channels, b, current_spend=current_spend

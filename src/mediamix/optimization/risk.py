@@ -33,7 +33,7 @@ import numpy as np
 
 from mediamix.optimization.constraints import SpendLimits
 from mediamix.optimization.response import PosteriorResponseModel, ResponseModel
-from mediamix.optimization.solver import Plan, evaluate_allocation
+from mediamix.optimization.solver import Plan, PlanContext, evaluate_allocation
 
 __all__ = ["PlanRisk", "Recommendation", "RiskAssessment", "assess_change", "risk_adjusted_plan"]
 
@@ -255,12 +255,14 @@ def risk_adjusted_plan(
         chosen = evaluate_allocation(
             model,
             points[idx],
-            objective=plan.objective,
-            status=plan.status,
-            budget=plan.budget,
-            max_budget=plan.max_budget,
-            target=plan.target,
-            method=f"{plan.method}; risk-adjusted",
+            PlanContext(
+                objective=plan.objective,
+                status=plan.status,
+                budget=plan.budget,
+                max_budget=plan.max_budget,
+                target=plan.target,
+                method=f"{plan.method}; risk-adjusted",
+            ),
         )
     recommended = assess_change(model, chosen.spend, base)
     note = _note(rec, level, optimized, recommended, float(t[idx]))

@@ -17,7 +17,7 @@ import pandas as pd
 
 from mediamix.optimization.constraints import Constraints, SpendLimits, resolve_constraints
 from mediamix.optimization.response import ResponseModel
-from mediamix.optimization.solver import Plan, allocate, evaluate_allocation
+from mediamix.optimization.solver import Plan, PlanContext, allocate, evaluate_allocation
 
 __all__ = [
     "Frontier",
@@ -73,7 +73,7 @@ def compare_allocations(
         spend = (
             {k: v.spend for k, v in alloc.channels.items()} if isinstance(alloc, Plan) else alloc
         )
-        plan = evaluate_allocation(model, spend, objective="scenario", method=name)
+        plan = evaluate_allocation(model, spend, PlanContext(objective="scenario", method=name))
         plans[name] = plan
         for ch, a in plan.channels.items():
             rows.append((name, ch, a.spend, a.response, a.roi, a.marginal_roi))

@@ -9,15 +9,20 @@ stage) and describes the result as a :class:`~mediamix.optimization.plan.Plan`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 from mediamix.errors import InputError
-from mediamix.optimization.allocate import allocate
-from mediamix.optimization.constraints import Constraints, SpendLimits, resolve_constraints
+from mediamix.optimization.allocate import SolverOptions, allocate
+from mediamix.optimization.constraints import (
+    Constraints,
+    SpendLimits,
+    SpendReference,
+    resolve_constraints,
+)
 from mediamix.optimization.plan import (
     ChannelAllocation,
     Objective,
     Plan,
+    PlanContext,
     Status,
     evaluate_allocation,
 )
@@ -28,6 +33,9 @@ __all__ = [
     "ChannelAllocation",
     "Objective",
     "Plan",
+    "PlanContext",
+    "SolverOptions",
+    "SpendReference",
     "Status",
     "allocate",
     "evaluate_allocation",
@@ -37,22 +45,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-# Ten arguments: the model, the budget, the constraints and the objective, then keyword-only
-# curve data (current spend, bounds) and solver knobs that callers rarely set.
-# The model, the budget, the constraints and the objective, then keyword-only curve data
-# (current spend, bounds) and solver knobs with defaults.
-def optimize_budget(  # noqa: PLR0913
+def optimize_budget(
     model: ResponseModel,
     budget: float,
     constraints: Constraints | SpendLimits | None = None,
     objective: Objective | str = Objective.REVENUE,
     *,
     target: float | None = None,
-    current_spend: Mapping[str, float | None] | None = None,
-    bounds: Mapping[str, tuple[float, float | None]] | None = None,
-    grid_steps: int = 1000,
-    n_starts: int = 16,
-    seed: int = 0,
+    reference: SpendReference | None = None,
+    solver: SolverOptions | None = None,
 ) -> Plan:
     """Find the allocation of ``budget`` that best meets ``objective``.
 
@@ -70,10 +71,11 @@ def optimize_budget(  # noqa: PLR0913
         See :class:`Objective`.
     target : float, optional
         Target ROI, marginal ROI or response, as the objective needs.
-    current_spend, bounds : mapping, optional
-        Current spend and ``(min, max)`` per channel (e.g. from ``CURVES.json``).
-    grid_steps : int
-        Steps of the DP spend grid (global stage).
+    reference : SpendReference, optional
+        Current spend and ``(min, max)`` per channel (e.g. from ``CURVES.json``), which
+        the constraints are resolved against.
+    solver : SolverOptions, optional
+        Grid steps, starts and seed of the allocator (defaults: ``SolverOptions()``).
 
     Returns
     -------
@@ -100,25 +102,35 @@ def optimize_budget(  # noqa: PLR0913
     needs_target = {Objective.TARGET_ROI, Objective.TARGET_MROI, Objective.TARGET_REVENUE}
     if objective in needs_target and target is None:
         raise InputError.single(f"objective '{objective}' needs --target", column="--target")
+    reference = reference or SpendReference()
+    solver = solver or SolverOptions()
     if isinstance(constraints, SpendLimits):
         limits = constraints.with_budget(budget)
     else:
         limits = resolve_constraints(
-            constraints, model.channels, budget, current_spend=current_spend, bounds=bounds
+            constraints,
+            model.channels,
+            budget,
+            current_spend=reference.current_spend,
+            bounds=reference.bounds,
         )
     chosen = budget
     if objective not in (Objective.REVENUE, Objective.REACH):
-        chosen = choose_budget(model, limits, objective, target, grid_steps)
+        chosen = choose_budget(model, limits, objective, target, solver.grid_steps)
         limits = limits.with_budget(chosen, "equal")
-    x, status, method = allocate(model, limits, grid_steps=grid_steps, n_starts=n_starts, seed=seed)
+    x, status, method = allocate(
+        model, limits, grid_steps=solver.grid_steps, n_starts=solver.n_starts, seed=solver.seed
+    )
     logger.info("optimized %d channels for budget %g: %s (%s)", len(x), chosen, status, method)
     return evaluate_allocation(
         model,
         x,
-        objective=objective.value,
-        status=status,
-        budget=chosen,
-        max_budget=budget,
-        target=target,
-        method=method,
+        PlanContext(
+            objective=objective.value,
+            status=status,
+            budget=chosen,
+            max_budget=budget,
+            target=target,
+            method=method,
+        ),
     )

@@ -258,7 +258,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
     from mediamix.models.response import FittedResponse
     from mediamix.models.result import ChannelFit
     from mediamix.optimization.risk import risk_adjusted_plan
-    from mediamix.optimization.solver import optimize_budget
+    from mediamix.optimization.solver import SpendReference, optimize_budget
 
     def say(message: str) -> None:
         if step:
@@ -279,7 +279,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
     seconds = {}
     say("fitting the ridge model")
     start = time.perf_counter()
-    outcomes["ridge"] = fit(spec_path, out / "ridge", seed=seed)
+    outcomes["ridge"] = fit(spec_path, out / "ridge", {"seed": seed})
     seconds["ridge"] = time.perf_counter() - start
     say("fitting the Bayesian model (NUTS)")
     start = time.perf_counter()
@@ -296,7 +296,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
     names = list(first.channel_names)
     current = {c: float(v) for c, v in zip(names, history.sum(axis=0), strict=True)}
     budget = float(sum(current.values()))
-    bounds = {c: (0.5 * v, 2.0 * v) for c, v in current.items()}
+    reference = SpendReference(current, {c: (0.5 * v, 2.0 * v) for c, v in current.items()})
     kpi_total = max(float(first.actual.sum()), 1e-12)
     true_current = true_plan_response(truth, history, current)
 
@@ -312,7 +312,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
         },
         history,
     )
-    best = optimize_budget(true_model, budget, current_spend=current, bounds=bounds).to_dict()
+    best = optimize_budget(true_model, budget, reference=reference).to_dict()
     best_uplift = (
         true_plan_response(truth, history, {c: best["channels"][c]["spend"] for c in names})
         - true_current
@@ -322,7 +322,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
     uplift: dict[str, float] = {}
     for engine, outcome in outcomes.items():
         response = FittedResponse(outcome.result)
-        optimized = optimize_budget(response, budget, current_spend=current, bounds=bounds)
+        optimized = optimize_budget(response, budget, reference=reference)
         # recommend only what the model's own uncertainty supports (see optimization.risk)
         plan = risk_adjusted_plan(response, optimized, current).to_dict()
         atomic_write_json(out / engine / "plan.json", plan)

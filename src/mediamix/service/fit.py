@@ -81,8 +81,6 @@ def fit(
     out: str | Path,
     request: FitRequest | Mapping[str, Any] | None = None,
     *,
-    engine: str | None = None,
-    seed: int | None = None,
     limits: ReadLimits | None = None,
     progress: Progress | None = None,
     home: str | Path | None = None,
@@ -91,12 +89,14 @@ def fit(
     """Validate, fit and write ``summary.json``, ``decomposition.csv`` and ``model/``.
 
     Nothing is written unless the whole fit succeeds; the output folder is filled
-    atomically. The request is checked before the data are read; ``engine`` and
-    ``seed`` are shortcuts for the request's fields of the same names. With
+    atomically. The request (engine, seed and the engine's settings: a
+    :class:`FitRequest` or its JSON form, e.g. ``{"engine": "bayes", "seed": 1}``) is
+    checked before the data are read. ``limits`` bound what the reader accepts;
+    ``home`` is the mediamix home whose warehouse a spec with ``data: warehouse`` reads. With
     ``tracking`` (enabled), the fit is an MLflow run and ``summary.json`` carries its
     ``tracking`` reference.
     """
-    req = _with_shortcuts(request, engine=engine, seed=seed)
+    req = parse_request(FitRequest, request or {})
     prepared = prepare_tracking(tracking)  # MLflow loads in a child while data is read
     loaded = load_dataset(spec_path, engine=req.engine.value, limits=limits, home=home)
     for warning in loaded.warnings:
@@ -127,17 +127,6 @@ def fit(
         result=result,
         warnings=tuple(str(w) for w in loaded.warnings),
     )
-
-
-def _with_shortcuts(request: FitRequest | Mapping[str, Any] | None, **fields: Any) -> FitRequest:
-    """The request with the fields given as keywords set (those not ``None``)."""
-    base = (
-        request.model_dump(exclude_unset=True)
-        if isinstance(request, FitRequest)
-        else dict(request or {})
-    )
-    base.update({k: v for k, v in fields.items() if v is not None})
-    return parse_request(FitRequest, base)
 
 
 def summary_document(

@@ -38,7 +38,10 @@ from mediamix.warehouse.store import LoadResult, Warehouse
 
 __all__ = [
     "TRANSPORT_FACTORIES",
+    "DatasetRef",
     "IngestOutcome",
+    "LoadTarget",
+    "PullOptions",
     "SourceOutcome",
     "ingest_dataset",
     "ingest_file",
@@ -83,15 +86,32 @@ def load_long_batch(
         )
 
 
+@dataclass(frozen=True)
+class LoadTarget:
+    """Where a file's rows land: the account and period they replace, and their currency.
+
+    Attributes
+    ----------
+    account : str
+        Account the load covers (with the source and period, the upsert key).
+    currency : str
+        ISO 4217 code of a wide file's spend (a long file has its own column).
+    period_start, period_end : date or ISO str, optional
+        Period the load replaces; default the file's first and last date.
+    """
+
+    account: str = "default"
+    currency: str = "USD"
+    period_start: dt.date | str | None = None
+    period_end: dt.date | str | None = None
+
+
 def ingest_file(
     home: str | Path,
     data: str | Path,
     *,
     spec: str | Path | None = None,
-    account: str = "default",
-    currency: str = "USD",
-    period_start: dt.date | str | None = None,
-    period_end: dt.date | str | None = None,
+    target: LoadTarget | None = None,
     limits: ReadLimits | None = None,
 ) -> IngestOutcome:
     """Load a CSV or Parquet file into the warehouse (source ``file``).
@@ -105,12 +125,9 @@ def ingest_file(
         ``data`` key is ignored). Without: the unified long layout.
     spec : path, optional
         Model spec (YAML) naming date, KPI, channels and controls of a wide file.
-    account : str
-        Account the load covers (with the source and period, the upsert key).
-    currency : str
-        ISO 4217 code of a wide file's spend (a long file has its own column).
-    period_start, period_end : date or ISO str, optional
-        Period the load replaces; default the file's first and last date.
+    target : LoadTarget, optional
+        Account, period and currency of the load (default: account ``default``, the
+        file's period, USD).
     limits : ReadLimits, optional
         Size limits of the reader.
 
@@ -122,6 +139,8 @@ def ingest_file(
     BusyError
         Another process is writing the warehouse.
     """
+    target = target or LoadTarget()
+    account, period_start, period_end = target.account, target.period_start, target.period_end
     table = read_table(data, limits)
     if spec is None:
         with Warehouse.writer(home) as wh:
@@ -138,7 +157,9 @@ def ingest_file(
     report = validate_table(table.frame, model_spec, source=table.source)
     if not report.ok or report.dataset is None:
         raise InputError(report.problems)
-    batch = dataset_to_long(report.dataset, platform="file", account=account, currency=currency)
+    batch = dataset_to_long(
+        report.dataset, platform="file", account=account, currency=target.currency
+    )
     if period_start is not None or period_end is not None:
         batch = LongBatch(
             media=batch.media,
@@ -215,25 +236,45 @@ def ingest_sources(
     return SourceOutcome(served_by=result.served_by, skipped=result.skipped, load=load)
 
 
+@dataclass(frozen=True)
+class DatasetRef:
+    """A file of a public dataset, and how to read it.
+
+    Attributes
+    ----------
+    provider : {"kaggle", "huggingface"}
+    dataset : str
+        Dataset id, ``owner/name``.
+    file : str
+        The file (or ``Dataset.save_to_disk`` folder) of the dataset to load.
+    spec : path
+        Model spec (YAML) describing that file's wide MMM layout.
+    split, config_name : str
+        Hugging Face split and configuration.
+    """
+
+    provider: str
+    dataset: str
+    file: str
+    spec: str | Path
+    split: str = "train"
+    config_name: str | None = None
+
+
 def ingest_dataset(
     home: str | Path,
-    provider: str,
-    dataset: str,
+    ref: DatasetRef,
     *,
-    file: str,
-    spec: str | Path,
     start: dt.date | None = None,
     end: dt.date | None = None,
     fallback_synthetic: bool = False,
     download: bool = False,
     downloader: Callable[[Path], None] | None = None,
-    split: str = "train",
-    config_name: str | None = None,
 ) -> SourceOutcome:
     """Load a Kaggle or Hugging Face dataset from its local copy under ``home/datasets``.
 
-    The copy lives in ``home/datasets/<provider>/<owner>__<name>/<file>``: a wide
-    MMM file described by ``spec``, or a folder written by ``Dataset.save_to_disk``.
+    The copy of ``ref`` lives in ``home/datasets/<provider>/<owner>__<name>/<file>``: a
+    wide MMM file described by ``spec``, or a folder written by ``Dataset.save_to_disk``.
     A present copy is always used (offline). Without one, ``download`` fetches it
     first (``kaggle`` or ``datasets`` client, credentials from their own
     configuration; ``datasets`` caches under ``home/datasets/huggingface/.cache``),
@@ -242,12 +283,18 @@ def ingest_dataset(
 
     Parameters
     ----------
+    home : path
+        The mediamix home holding the warehouse and the local copies.
+    ref : DatasetRef
+        Provider, dataset, file and the spec describing it.
+    start, end : date, optional
+        Period to load (default: all of it).
+    fallback_synthetic : bool
+        Load synthetic data when the dataset cannot be served.
     download : bool
         Fetch a missing copy with the provider's client.
     downloader : callable, optional
         Fills the folder it is given; replaces the provider's client (tests).
-    split, config_name : str
-        Hugging Face split and configuration.
 
     Raises
     ------
@@ -258,6 +305,7 @@ def ingest_dataset(
     """
     from mediamix.ingest.datasets_client import huggingface_downloader, kaggle_downloader
 
+    provider, dataset, file = ref.provider, ref.dataset, ref.file
     if provider not in {"kaggle", "huggingface"}:
         raise InputError.single(
             f"unknown dataset provider '{provider}' (kaggle or huggingface)", column="provider"
@@ -271,15 +319,15 @@ def ingest_dataset(
                 dataset,
                 file,
                 cache_dir=cache / "huggingface" / ".cache",
-                config_name=config_name,
-                split=split,
+                config_name=ref.config_name,
+                split=ref.split,
             )
     sources: list[Source] = [
         CachedDatasetSource(
             provider,
             dataset,
             file,
-            spec=Path(spec),
+            spec=Path(ref.spec),
             cache=cache,
             download=downloader if download or downloader is not None else None,
         )
@@ -312,16 +360,34 @@ TRANSPORT_FACTORIES: dict[str, Callable[[Path | None], Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class PullOptions:
+    """How an ad platform is pulled: its client's configuration, re-pull window, backoff.
+
+    Attributes
+    ----------
+    config : path, optional
+        The client library's configuration file (``google-ads.yaml``; for Meta a JSON
+        file with ``access_token``); default the library's own lookup.
+    repull_days : int
+        Trailing days before the period fetched again, for restated conversions.
+    retry : Retry, optional
+        Backoff policy (default ``Retry()``).
+    """
+
+    config: str | Path | None = None
+    repull_days: int = 3
+    retry: Retry | None = None
+
+
 def ingest_google_ads(
     home: str | Path,
     customer_id: str,
     start: dt.date,
     end: dt.date,
     *,
-    config: str | Path | None = None,
-    repull_days: int = 3,
+    pull: PullOptions | None = None,
     transport: GoogleAdsTransport | None = None,
-    retry: Retry | None = None,
 ) -> SourceOutcome:
     """Fetch a Google Ads customer's daily campaign metrics and load them (source ``google_ads``).
 
@@ -332,15 +398,12 @@ def ingest_google_ads(
     customer_id : str
         Customer id, digits with or without dashes.
     start, end : date
-        Inclusive period; ``repull_days`` days before ``start`` are fetched again.
-    config : path, optional
-        A google-ads.yaml; default the library's own lookup (environment, home folder).
-    repull_days : int
-        Trailing days re-pulled for restated conversions.
+        Inclusive period; ``pull.repull_days`` days before ``start`` are fetched again.
+    pull : PullOptions, optional
+        ``config``: a google-ads.yaml, default the library's own lookup (environment,
+        home folder); the re-pull window (default 3 days) and the backoff policy.
     transport : GoogleAdsTransport, optional
         Default: built by ``TRANSPORT_FACTORIES["google_ads"]``.
-    retry : Retry, optional
-        Backoff policy.
 
     Raises
     ------
@@ -349,19 +412,20 @@ def ingest_google_ads(
     SourceUnavailableError
         The API refused or could not serve (reason redacted of credentials).
     """
+    pull = pull or PullOptions()
     digits = customer_id.replace("-", "")
     if not digits.isdigit():
         raise InputError.single(
             f"customer id '{customer_id}' is not a Google Ads id (digits, dashes allowed)",
             column="--customer-id",
         )
-    if repull_days < 0:
+    if pull.repull_days < 0:
         raise InputError.single("the re-pull window cannot be negative", column="--repull-days")
     request = FetchRequest(start=start, end=end, account=digits)
     if transport is None:
-        transport = TRANSPORT_FACTORIES["google_ads"](Path(config) if config else None)
+        transport = TRANSPORT_FACTORIES["google_ads"](Path(pull.config) if pull.config else None)
     source = GoogleAdsSource(
-        digits, transport=transport, repull_days=repull_days, retry=retry or Retry()
+        digits, transport=transport, repull_days=pull.repull_days, retry=pull.retry or Retry()
     )
     return ingest_sources(home, [source], request.start, request.end, account=digits)
 
@@ -372,11 +436,9 @@ def ingest_meta(
     start: dt.date,
     end: dt.date,
     *,
-    config: str | Path | None = None,
-    repull_days: int = 3,
+    pull: PullOptions | None = None,
     conversion_actions: Sequence[str] | None = None,
     transport: MetaTransport | None = None,
-    retry: Retry | None = None,
 ) -> SourceOutcome:
     """Fetch a Meta ad account's daily campaign insights and load them (source ``meta``).
 
@@ -387,19 +449,16 @@ def ingest_meta(
     account_id : str
         Ad account id, with or without ``act_``.
     start, end : date
-        Inclusive period; ``repull_days`` days before ``start`` are fetched again.
-    config : path, optional
-        JSON file with ``access_token`` (and ``app_id``, ``app_secret``); default
-        the ``META_ACCESS_TOKEN`` environment variable.
-    repull_days : int
-        Trailing days re-pulled for restated attribution.
+        Inclusive period; ``pull.repull_days`` days before ``start`` are fetched again.
+    pull : PullOptions, optional
+        ``config``: a JSON file with ``access_token`` (and ``app_id``, ``app_secret``),
+        default the ``META_ACCESS_TOKEN`` environment variable; the re-pull window for
+        restated attribution (default 3 days) and the backoff policy.
     conversion_actions : sequence of str, optional
         Action types counted as conversions, in priority order (default
         ``omni_purchase, purchase, offsite_conversion.fb_pixel_purchase``).
     transport : MetaTransport, optional
         Default: built by ``TRANSPORT_FACTORIES["meta"]``.
-    retry : Retry, optional
-        Backoff policy.
 
     Raises
     ------
@@ -408,25 +467,26 @@ def ingest_meta(
     SourceUnavailableError
         The API refused or could not serve (reason redacted of credentials).
     """
+    pull = pull or PullOptions()
     account = account_id.removeprefix("act_")
     if not account.isdigit():
         raise InputError.single(
             f"account id '{account_id}' is not a Meta ad account id (act_<digits>)",
             column="--account-id",
         )
-    if repull_days < 0:
+    if pull.repull_days < 0:
         raise InputError.single("the re-pull window cannot be negative", column="--repull-days")
     actions = tuple(a.strip() for a in (conversion_actions or DEFAULT_CONVERSIONS) if a.strip())
     if not actions:
         raise InputError.single("no conversion action types given", column="--conversion-actions")
     request = FetchRequest(start=start, end=end, account=account)
     if transport is None:
-        transport = TRANSPORT_FACTORIES["meta"](Path(config) if config else None)
+        transport = TRANSPORT_FACTORIES["meta"](Path(pull.config) if pull.config else None)
     source = MetaSource(
         account,
         transport=transport,
         conversion_actions=actions,
-        repull_days=repull_days,
-        retry=retry or Retry(),
+        repull_days=pull.repull_days,
+        retry=pull.retry or Retry(),
     )
     return ingest_sources(home, [source], request.start, request.end, account=account)

@@ -19,7 +19,12 @@ from typing import Any
 
 from mediamix.errors import InputError
 from mediamix.io.atomic import atomic_write_json
-from mediamix.optimization.constraints import Constraints, SpendLimits, resolve_constraints
+from mediamix.optimization.constraints import (
+    Constraints,
+    SpendLimits,
+    SpendReference,
+    resolve_constraints,
+)
 from mediamix.optimization.response import (
     CurvesResponse,
     PosteriorResponseModel,
@@ -108,8 +113,7 @@ def optimize(
             cons,
             req.objective,
             target=req.target,
-            current_spend=source.current,
-            bounds=source.bounds,
+            reference=SpendReference(source.current, source.bounds),
         )
     plan = _with_risk(source, plan, req.risk_level, cons)
     if req.scenarios is not None or req.frontier:

@@ -29,7 +29,7 @@ from mediamix.io.atomic import atomic_write_json
 from mediamix.io.table import ReadLimits
 from mediamix.service.data import validate_spec
 from mediamix.service.fit import fit
-from mediamix.service.ingest import IngestOutcome, ingest_file, ingest_synthetic
+from mediamix.service.ingest import IngestOutcome, LoadTarget, ingest_file, ingest_synthetic
 from mediamix.service.report import write_report
 from mediamix.service.transform import export_mmm_input, transform
 
@@ -109,7 +109,7 @@ def run_pipeline(
         Another process is writing the warehouse.
     """
     from mediamix.models.response import FittedResponse
-    from mediamix.optimization.solver import optimize_budget
+    from mediamix.optimization.solver import SpendReference, optimize_budget
 
     def say(message: str) -> None:
         log.info("pipeline: %s", message)
@@ -144,18 +144,14 @@ def run_pipeline(
         raise InputError(report.problems)
 
     say(f"fit ({request.engine})")
-    outcome = fit(exported.spec, run_dir / "fit", engine=request.engine, seed=request.seed)
+    outcome = fit(exported.spec, run_dir / "fit", {"engine": request.engine, "seed": request.seed})
 
     say("optimize")
     response = FittedResponse(outcome.result)
     current = dict(zip(response.channels, response.current.tolist(), strict=True))
     budget = float(request.budget if request.budget is not None else sum(current.values()))
-    plan = optimize_budget(
-        response,
-        budget,
-        current_spend=current,
-        bounds={c: (request.min_ratio * v, request.max_ratio * v) for c, v in current.items()},
-    )
+    bounds = {c: (request.min_ratio * v, request.max_ratio * v) for c, v in current.items()}
+    plan = optimize_budget(response, budget, reference=SpendReference(current, bounds))
     plan_dict = plan.to_dict()
     atomic_write_json(run_dir / "plan.json", plan_dict)
 
@@ -206,7 +202,7 @@ def _ingest(home: Path, request: PipelineRequest, limits: ReadLimits | None) -> 
             home,
             request.data,
             spec=request.spec,
-            account=request.account or "default",
+            target=LoadTarget(account=request.account or "default"),
             limits=limits,
         )
     if request.source == "synthetic":

@@ -143,7 +143,11 @@ def plan_weekly(result: FitResult, request: OptimizeRequest | Mapping[str, Any])
         Adstocks other than geometric (not supported yet), objectives other than
         revenue, bad per-week bounds (named with their key).
     """
-    from mediamix.optimization.multiperiod import multiperiod_from_transforms, optimize_multiperiod
+    from mediamix.optimization.multiperiod import (
+        MultiPeriodOptions,
+        multiperiod_from_transforms,
+        optimize_multiperiod,
+    )
 
     req = parse_request(OptimizeRequest, request)
     if req.objective != Objective.REVENUE:
@@ -170,8 +174,9 @@ def plan_weekly(result: FitResult, request: OptimizeRequest | Mapping[str, Any])
             history=history,
             lower=lower,
             upper=upper,
-            count_carryover_out=req.count_carryover_out,
-            max_iter=MAX_ITERATIONS,
+            options=MultiPeriodOptions(
+                count_carryover_out=req.count_carryover_out, max_iter=MAX_ITERATIONS
+            ),
         )
     except InputError as err:
         if req.constraints is None:

@@ -29,6 +29,7 @@ from mediamix.models.bayes.inference import infer
 from mediamix.models.bayes.model import (
     AdstockKind,
     ModelInputs,
+    ModelSettings,
     SaturationKind,
     prepare_inputs,
 )
@@ -130,13 +131,11 @@ def fit_bayes(
     if progress:
         progress(0.05, f"{options.method}: compiling and sampling")
 
-    samples, by_chain, extra = infer(inputs, options, n_chains, chain_method)
+    draws = infer(inputs, options, n_chains, chain_method)
     if progress:
         progress(0.85, "posterior summaries")
-    result = posterior_result(data, spec, design, inputs, scales, samples, options)
-    diagnostics = fit_diagnostics(
-        inputs, samples, by_chain, extra, options, data, design, scales, geos=source.geos
-    )
+    result = posterior_result(data, spec, design, inputs, scales, draws.samples, options)
+    diagnostics = fit_diagnostics(inputs, draws, options, data, design, scales, geos=source.geos)
     seconds = time.perf_counter() - started
     info = _info(options, kinds, (n_chains, chain_method), source, len(lifts), seconds)
     info.update(notes=notes, diagnostics=diagnostics)
@@ -169,19 +168,22 @@ def _model_inputs(
     """The model's scaled inputs and the scales that undo them, for national or geo data."""
     raw = np.stack([baseline_features(design, source, geo=g) for g in range(source.n_geos)])
     index = {ch: i for i, ch in enumerate(source.channels)}
-    return prepare_inputs(
-        spend=source.spend,
-        kpi=source.kpi,
-        features=raw,
-        roi_prior={index[ch]: v for ch, v in options.roi_prior.items()},
-        media_share=options.media_share,
-        roi_sigma=options.roi_sigma,
-        lifts=lifts,
+    settings = ModelSettings(
         adstock=kinds[0],
         l_max=options.l_max,
         saturation=kinds[1],
         likelihood=options.likelihood,
         media_prior=options.media_prior,
+        roi_prior={index[ch]: v for ch, v in options.roi_prior.items()},
+        media_share=options.media_share,
+        roi_sigma=options.roi_sigma,
+    )
+    return prepare_inputs(
+        spend=source.spend,
+        kpi=source.kpi,
+        features=raw,
+        lifts=lifts,
+        settings=settings,
         population=population,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -12,7 +12,7 @@ from mediamix.models.bayes.model import ModelInputs, mmm_model
 from mediamix.models.bayes.options import BayesOptions
 from mediamix.models.bayes.runtime import use_compilation_cache
 
-__all__ = ["infer"]
+__all__ = ["PosteriorDraws", "infer"]
 
 _GEO_SITES = ("eta", "geo_level")
 WARMUP_TREE_DEPTH = 6  # national models: at most 63 leapfrog steps per warmup iteration
@@ -92,16 +92,34 @@ def _chains_in_processes(
     return by_chain, np.stack([r[1] for r in runs]), np.stack([r[2] for r in runs])
 
 
+class PosteriorDraws(NamedTuple):
+    """What inference returns.
+
+    Attributes
+    ----------
+    samples : dict site -> ndarray (S, ...)
+        Draws of every site, chains concatenated.
+    by_chain : dict site -> ndarray (chains, S / chains, ...), or None
+        The same draws by chain (NUTS only: SVI and MAP have no chains).
+    extra : dict
+        Sampler facts reported with the fit (divergences, tree steps, losses).
+    """
+
+    samples: dict[str, np.ndarray]
+    by_chain: dict[str, np.ndarray] | None
+    extra: dict[str, Any]
+
+
 def infer(
     inputs: ModelInputs, options: BayesOptions, n_chains: int, chain_method: str
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, dict[str, Any]]:
+) -> PosteriorDraws:
     """Posterior draws, flat (S, ...) and by chain (NUTS only), plus sampler facts."""
     import jax
 
     key = jax.random.PRNGKey(options.seed)
     if options.method == "nuts":
-        return _nuts(inputs, options, n_chains, chain_method, key)
-    return _svi(inputs, options, key)
+        return PosteriorDraws(*_nuts(inputs, options, n_chains, chain_method, key))
+    return PosteriorDraws(*_svi(inputs, options, key))
 
 
 def _nuts(

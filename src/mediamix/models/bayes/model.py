@@ -69,7 +69,7 @@ choice. Geo levels are near fixed effects, as Meridian's ``tau_g`` are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -79,6 +79,7 @@ __all__ = [
     "Likelihood",
     "MediaPrior",
     "ModelInputs",
+    "ModelSettings",
     "SaturationKind",
     "lognormal_from_mean_sd",
     "mmm_model",
@@ -155,23 +156,43 @@ def lognormal_from_mean_sd(mean: float, sd: float) -> tuple[float, float]:
     return float(np.log(mean) - sigma2 / 2), float(np.sqrt(sigma2))
 
 
-# Keyword-only data and prior settings, one per BayesOptions field (the options object
-# callers use); fit_bayes passes them through.
-def prepare_inputs(  # noqa: PLR0913
+@dataclass(frozen=True)
+class ModelSettings:
+    """The model's form and priors, as :func:`prepare_inputs` needs them.
+
+    ``fit_bayes`` builds them from :class:`~mediamix.models.bayes.options.BayesOptions`
+    (whose defaults these are) and the transform types the spec asks for.
+
+    Attributes
+    ----------
+    adstock, l_max, saturation, likelihood, media_prior, beta_scale
+        The form of the model (see :class:`ModelInputs`).
+    roi_prior : mapping channel index -> (mean, sd)
+        User ROI priors in KPI per currency.
+    media_share : float
+        Share of the KPI the default ROI prior attributes to paid media.
+    roi_sigma : float
+        Log-sd of the default ROI prior.
+    """
+
+    adstock: AdstockKind = "delayed"
+    l_max: int = 13
+    saturation: SaturationKind = "hill"
+    likelihood: Likelihood = "normal"
+    media_prior: MediaPrior = "roi"
+    beta_scale: float = 1.0
+    roi_prior: Mapping[int, tuple[float, float]] = field(default_factory=dict)
+    media_share: float = 0.2
+    roi_sigma: float = 1.0
+
+
+def prepare_inputs(
     *,
     spend: np.ndarray,
     kpi: np.ndarray,
     features: np.ndarray,
-    roi_prior: Mapping[int, tuple[float, float]],
-    media_share: float,
-    roi_sigma: float,
     lifts: list[tuple[int, np.ndarray, float, float]],
-    adstock: AdstockKind,
-    l_max: int,
-    saturation: SaturationKind,
-    likelihood: Likelihood,
-    media_prior: MediaPrior,
-    beta_scale: float = 1.0,
+    settings: ModelSettings,
     population: np.ndarray | None = None,
 ) -> tuple[ModelInputs, dict[str, Any]]:
     """Scale raw arrays for :func:`mmm_model`; returns the inputs and the scales.
@@ -184,14 +205,10 @@ def prepare_inputs(  # noqa: PLR0913
         KPI units, positive mean.
     features : ndarray (G, T, K) or (T, K)
         Raw baseline features (:func:`mediamix.models.design.baseline_features`).
-    roi_prior : mapping channel index -> (mean, sd)
-        User ROI priors in KPI per currency.
-    media_share : float
-        Share of the KPI the default ROI prior attributes to paid media.
-    roi_sigma : float
-        Log-sd of the default ROI prior.
     lifts : list of (channel index, mask (T,), lift, se)
         Lift tests in national KPI units.
+    settings : ModelSettings
+        The model's form and priors.
     population : ndarray (G,), optional
         Geo populations; ``None`` (or one geo) means no per-capita scaling.
 
@@ -222,14 +239,14 @@ def prepare_inputs(  # noqa: PLR0913
     sd_f = np.where(sd_f > 0, sd_f, 1.0)
     z = (features - mu_f) / sd_f
 
-    roi_ref = media_share * float(kpi.sum()) / float(spend.sum())
+    roi_ref = settings.media_share * float(kpi.sum()) / float(spend.sum())
     roi_mu = np.empty(n_channels)
     roi_sd = np.empty(n_channels)
     for c in range(n_channels):
-        if c in roi_prior:
-            mu, sigma = lognormal_from_mean_sd(*roi_prior[c])
+        if c in settings.roi_prior:
+            mu, sigma = lognormal_from_mean_sd(*settings.roi_prior[c])
         else:
-            mu, sigma = float(np.log(roi_ref)), roi_sigma
+            mu, sigma = float(np.log(roi_ref)), settings.roi_sigma
         # scaled ROI r = roi * spend_scale / y_scale
         roi_mu[c] = mu + np.log(spend_scale[c] / y_scale)
         roi_sd[c] = sigma
@@ -248,12 +265,12 @@ def prepare_inputs(  # noqa: PLR0913
         ),
         lift_value=np.array([v / lift_unit for *_, v, _ in lifts], dtype=float),
         lift_se=np.array([s / lift_unit for *_, s in lifts], dtype=float),
-        adstock=adstock,
-        l_max=l_max,
-        saturation=saturation,
-        likelihood=likelihood,
-        media_prior=media_prior,
-        beta_scale=beta_scale,
+        adstock=settings.adstock,
+        l_max=settings.l_max,
+        saturation=settings.saturation,
+        likelihood=settings.likelihood,
+        media_prior=settings.media_prior,
+        beta_scale=settings.beta_scale,
     )
     scales: dict[str, Any] = {
         "y_scale": y_scale,

@@ -14,6 +14,7 @@ import numpy as np
 
 from mediamix.data.dataset import Dataset
 from mediamix.models.bayes.diagnostics import convergence_table, convergence_warnings
+from mediamix.models.bayes.inference import PosteriorDraws
 from mediamix.models.bayes.model import ModelInputs, mmm_model
 from mediamix.models.bayes.options import BayesOptions
 from mediamix.models.design import BaselineDesign
@@ -27,18 +28,21 @@ _LATENT_SKIP = {"mu", "beta_geo"}
 
 # Long (about 75 lines): a flat list of checks, each adding its numbers and its
 # plain-language warning to one report.
-# Every part of a finished fit the checks read; private to fit_bayes.
-def fit_diagnostics(  # noqa: PLR0913
+def fit_diagnostics(
     inputs: ModelInputs,
-    samples: Mapping[str, np.ndarray],
-    by_chain: Mapping[str, np.ndarray] | None,
-    extra: Mapping[str, Any],
+    draws: PosteriorDraws,
     options: BayesOptions,
     data: Dataset,
     design: BaselineDesign,
     scales: Mapping[str, Any],
     geos: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """``info["diagnostics"]`` of a finished fit, from its inputs, draws and settings.
+
+    ``data`` is the national data (its channels label the parameters), ``geos`` the
+    geo names of a geo model.
+    """
+    samples, by_chain, extra = draws
     channel_sites = {
         "alpha",
         "shape",

@@ -186,8 +186,9 @@ def posterior_result(
         # less each geo's mean media effect, per draw
         media_mean = np.sum(beta_g * m_sum, axis=-1) / inputs.x.shape[1]  # (S, G)
         geo_intercept = np.asarray(samples["geo_level"], dtype=float) - media_mean
-        channels, intercept, baseline_coef = _national_point_model(
-            data, design, inputs, samples, scales, channels, contribution, geo_intercept
+        channels = _median_contributions(data, channels, contribution)
+        intercept, baseline_coef = _national_baseline(
+            data, design, inputs, samples, scales, geo_intercept
         )
     else:
         channels = _median_contributions(data, channels, contribution)
@@ -250,26 +251,23 @@ def _median_contributions(
     return out
 
 
-# Private step of posterior_result, given its intermediate arrays.
-def _national_point_model(  # noqa: PLR0913
+def _national_baseline(
     data: Dataset,
     design: BaselineDesign,
     inputs: ModelInputs,
     samples: Mapping[str, np.ndarray],
     scales: Mapping[str, Any],
-    channels: Mapping[str, ChannelFit],
-    contribution: np.ndarray,
     geo_intercept: np.ndarray,
-) -> tuple[dict[str, ChannelFit], float, np.ndarray]:
-    """The national additive summary of a geo fit.
+) -> tuple[float, np.ndarray]:
+    """Intercept and baseline coefficients of the national summary of a geo fit.
 
     Geo effects and per-capita transforms do not collapse exactly into one national
     curve, so the national point model keeps the posterior-median transforms (with
     ``K`` in national currency) and the posterior-median contributions of
-    :func:`_median_contributions`; the baseline is the least-squares fit, on the
-    national features, of the posterior mean national baseline (sum over geos).
+    :func:`_median_contributions`; its baseline, returned here, is the least-squares
+    fit, on the national features, of the posterior mean national baseline (sum over
+    geos). ``geo_intercept`` (S, G) is each draw's baseline level per geo.
     """
-    out = _median_contributions(data, channels, contribution)
     y_scale = float(scales["y_scale"])
     pop = np.asarray(scales["population"], dtype=float)
     base = geo_intercept.mean(axis=0)[:, None] * np.ones(inputs.x.shape[1])[None]
@@ -279,4 +277,4 @@ def _national_point_model(  # noqa: PLR0913
     features = baseline_features(design, data)
     X = np.column_stack([np.ones(len(national_base)), features])
     coef = np.linalg.lstsq(X, national_base, rcond=None)[0]
-    return out, float(coef[0]), np.asarray(coef[1:], dtype=float)
+    return float(coef[0]), np.asarray(coef[1:], dtype=float)
