@@ -86,6 +86,9 @@ def _call(
         return c.post(url, headers=headers, json={"dataset_id": ids["dataset_id"]})
     if path.endswith("/optimize"):
         return c.post(url, headers=headers, json={"budget": 1000.0, "risk_level": None})
+    if (method, path) == ("POST", "/v1/attribution"):
+        paths = b"path;total_conversions;total_null\ntv > search;3;1\nsearch;1;2\n"
+        return c.post(url, headers=headers, files={"journeys": ("paths.csv", paths)})
     if path.endswith("/predict"):
         return c.post(url, headers=headers, json={"spend": {"tv": [1.0], "search": [2.0]}})
     return c.request(method, url, headers=headers)

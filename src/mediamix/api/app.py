@@ -24,7 +24,13 @@ from mediamix.api.context import ApiContext
 from mediamix.api.errors import ApiError, error_response, problem_dict, relative_problems
 from mediamix.api.middleware import ServiceMiddleware
 from mediamix.api.ratelimit import RateLimiter
-from mediamix.api.routes import dataset_routes, health_routes, job_routes, model_routes
+from mediamix.api.routes import (
+    attribution_routes,
+    dataset_routes,
+    health_routes,
+    job_routes,
+    model_routes,
+)
 from mediamix.api.worker import take_back_lost_jobs
 from mediamix.errors import BusyError, InputError, MediamixError, Problem
 from mediamix.state.store import StateStore
@@ -126,6 +132,7 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         health_routes.router,
         dataset_routes.router,
         model_routes.router,
+        attribution_routes.router,
         job_routes.router,
     ):
         for route in router.routes:

@@ -32,7 +32,7 @@ SECURITY_HEADERS = {
     "strict-transport-security": "max-age=31536000",
 }
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-UPLOAD_ROUTES = {("POST", "/v1/datasets")}
+UPLOAD_ROUTES = {("POST", "/v1/datasets"), ("POST", "/v1/attribution")}
 
 
 class _TooLargeError(Exception):

@@ -19,6 +19,7 @@ from mediamix.io.table import ReadLimits
 __all__ = [
     "OBJECTIVES",
     "CheckedUpload",
+    "attribute",
     "check_upload",
     "fit_model",
     "load_fitted",
@@ -211,3 +212,14 @@ def render_report(result: Any, pdf: bool) -> bytes:
         assert report.pdf is not None  # noqa: S101 -- asked for, so rendered
         return report.pdf
     return report.html.encode("utf-8")
+
+
+def attribute(journeys: Path, request: Mapping[str, Any], decomposition: Path | None) -> Any:
+    """The attribution table of ``mediamix attribute`` for an uploaded journeys file.
+
+    ``request`` is the service's attribute request as JSON; ``decomposition`` a
+    model's decomposition.csv for the MMM-based method.
+    """
+    from mediamix.service.attribute import attribute_journeys
+
+    return attribute_journeys(journeys, dict(request), decomposition=decomposition)

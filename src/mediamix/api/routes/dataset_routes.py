@@ -19,7 +19,7 @@ from mediamix.errors import InputError
 from mediamix.state.ids import new_id
 from mediamix.state.store import DatasetRecord, now
 
-__all__ = ["router"]
+__all__ = ["copy_upload", "data_name", "router"]
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
@@ -29,7 +29,7 @@ _SPEC_MAX = 1_000_000
 _CHUNK = 1 << 20
 
 
-def _copy(source: BinaryIO, target: Path, limit: int, field: str) -> int:
+def copy_upload(source: BinaryIO, target: Path, limit: int, field: str) -> int:
     """Stream an upload to disk in chunks; 413 past ``limit`` bytes."""
     total = 0
     with open(target, "wb") as out:
@@ -43,14 +43,15 @@ def _copy(source: BinaryIO, target: Path, limit: int, field: str) -> int:
     return total
 
 
-def _data_name(upload: UploadFile) -> str:
+def data_name(upload: UploadFile, field: str = "data") -> str:
+    """The upload's plain file name (letters, digits, ``._-``; .csv, .parquet or .pq)."""
     name = Path(upload.filename or "").name
     if not _DATA_NAME.fullmatch(name) or not name.lower().endswith(_SUFFIXES):
         raise ApiError(
             422,
             "invalid_input",
-            "the data file needs a plain name ending in .csv, .parquet or .pq",
-            [{"file": None, "row": None, "column": "data", "message": "bad file name"}],
+            f"the {field} file needs a plain name ending in .csv, .parquet or .pq",
+            [{"file": None, "row": None, "column": field, "message": "bad file name"}],
         )
     return name
 
@@ -73,15 +74,15 @@ def upload_dataset(
     Files go to a temporary folder first; a rejected upload leaves nothing behind.
     """
     ctx = context(request)
-    name = _data_name(data)
+    name = data_name(data)
     dataset_id = new_id()
     final = ctx.store.dataset_dir(caller.tenant, dataset_id)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{dataset_id}.upload")
     tmp.mkdir()
     try:
-        size = _copy(data.file, tmp / name, ctx.config.api.max_upload_bytes, "data")
-        _copy(spec.file, tmp / "spec.yaml", _SPEC_MAX, "spec")
+        size = copy_upload(data.file, tmp / name, ctx.config.api.max_upload_bytes, "data")
+        copy_upload(spec.file, tmp / "spec.yaml", _SPEC_MAX, "spec")
         checked = usecases.check_upload(tmp / "spec.yaml", tmp / name, ctx.config)
         os.replace(tmp, final)
     except (ApiError, InputError):
