@@ -132,6 +132,20 @@ class OptimizeRequest(BaseModel):
     risk_level: float | None = Field(
         0.9, gt=0.0, lt=1.0, description="null turns the risk check off"
     )
+    scenarios: dict[str, dict[str, float]] | None = Field(
+        None,
+        max_length=50,
+        description="What-if allocations (name -> channel -> spend) compared with the plan",
+    )
+    frontier: bool = Field(False, description="add the efficient frontier (50%-200% of spend)")
+    weekly: bool = Field(
+        False,
+        description="plan week by week with carry-over (models with geometric carry-over); "
+        "constraints may then hold only a weeks block",
+    )
+    count_carryover_out: bool = Field(
+        True, description="weekly: count what the plan earns after the horizon"
+    )
 
 
 class DecompositionPage(BaseModel):

@@ -110,24 +110,37 @@ def fit_model(
     return outcome.summary
 
 
-def optimize_model(model_dir: Path, request: Mapping[str, Any]) -> dict[str, Any]:
+def optimize_model(
+    model_dir: Path, request: Mapping[str, Any], result: Any = None
+) -> dict[str, Any]:
     """A budget plan from a fitted model folder: the plan.json document.
 
     ``request`` is the service's optimize request as JSON (``budget``,
     ``objective``, ``target``, ``constraints`` as the C.yaml document, ``periods``,
-    ``risk_level``); problems in the constraints name the file ``constraints``.
+    ``risk_level``, ``scenarios``, ``frontier``, ``weekly``); problems in the
+    documents name the files ``constraints`` and ``scenarios``. ``result`` is the
+    model already loaded, for weekly plans.
     """
     from mediamix.service.optimize import model_response, optimize, optimize_request
 
-    fields = {k: v for k, v in request.items() if k not in {"budget", "constraints"}}
-    response = model_response(model_dir, fields.get("periods"))
-    constraints = request.get("constraints")
-    if constraints is not None:
+    fields = {k: v for k, v in request.items() if k not in {"budget", "constraints", "scenarios"}}
+    if request.get("constraints") is not None:
         fields["constraints_file"] = "constraints"
-    plan = optimize(
-        optimize_request(request["budget"], constraints=constraints, **fields),
-        response_model=response,
+    if request.get("scenarios") is not None:
+        fields["scenarios_file"] = "scenarios"
+    parsed = optimize_request(
+        request["budget"],
+        constraints=request.get("constraints"),
+        scenarios=request.get("scenarios"),
+        **fields,
     )
+    if parsed.weekly:
+        from mediamix.service.weekly import plan_weekly
+
+        return plan_weekly(
+            result if result is not None else load_fitted(model_dir), parsed
+        ).to_dict()
+    plan = optimize(parsed, response_model=model_response(model_dir, parsed.periods))
     return plan.to_dict()
 
 

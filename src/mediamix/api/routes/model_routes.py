@@ -329,9 +329,12 @@ def optimize_model(
     body: OptimizeRequest,
     caller: Annotated[Caller, Depends(require("optimize:run"))],
 ) -> JSONResponse:
-    """Optimize a budget on the model's response curves (synchronous)."""
+    """Optimize a budget on the model's response curves (synchronous): one plan with
+    the risk check, what-if scenarios and the efficient frontier on request, or a
+    week-by-week plan with carry-over (``weekly``)."""
     _, folder = _model(request, caller, model_id)
-    plan = usecases.optimize_model(folder, body.model_dump(exclude_none=False))
+    loaded = _loaded(request, folder) if body.weekly else None
+    plan = usecases.optimize_model(folder, body.model_dump(exclude_none=False), loaded)
     return JSONResponse(plan)
 
 
