@@ -118,3 +118,16 @@ def test_worse_challenger_refused_better_promoted(tmp_path):
     tag = json.loads(client.get_model_version(name, "2").tags["mediamix.promotion.champion"])
     assert tag["override"]
     assert tag["decided_by"] == "lead"
+
+    # every decision is a line of the service's hash-chained audit log
+    from mediamix.state.audit import service_audit_log, verify
+
+    audit = service_audit_log(config.home)
+    assert verify(audit.path).ok
+    lines = [json.loads(x) for x in audit.path.read_text().splitlines()]
+    assert [(x["action"], x["object"], x["outcome"]) for x in lines] == [
+        ("model.promote", "models:/brand/1@champion", "promoted (decided by tester)"),
+        ("model.promote", "models:/brand/2@champion", "refused (decided by tester)"),
+        ("model.promote", "models:/brand/3@champion", "promoted (decided by tester)"),
+        ("model.promote", "models:/brand/2@champion", "override of a refusal (decided by lead)"),
+    ]

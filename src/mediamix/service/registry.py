@@ -152,8 +152,10 @@ def promote_model(  # noqa: PLR0913 -- the promotion's inputs (who, why, forced)
     record["alias"] = alias
     record["champion_version"] = int(champion_info["version"]) if champion_info else None
     record["override"] = bool(force and not decision.accepted)
+    target = f"models:/{name}/{version}@{alias}"
     if alias == "champion" and not decision.accepted and not force:
         registry.record(name, version, "mediamix.promotion.refused", record)
+        _audit(config, target, f"refused (decided by {record['decided_by']})")
         raise InputError.single(
             f"models:/{name}/{version} was not promoted to champion: "
             + "; ".join(decision.reasons),
@@ -162,7 +164,16 @@ def promote_model(  # noqa: PLR0913 -- the promotion's inputs (who, why, forced)
     if record["override"]:
         log.warning("promotion of %s/%s overridden by %s", name, version, record["decided_by"])
     registry.set_alias(name, version, alias, record)
+    how = "override of a refusal" if record["override"] else "promoted"
+    _audit(config, target, f"{how} (decided by {record['decided_by']})")
     return record
+
+
+def _audit(config: TrackingConfig, target: str, outcome: str) -> None:
+    """One line in the service's hash-chained audit log for a promotion decision."""
+    from mediamix.state.audit import service_audit_log
+
+    service_audit_log(config.home).append(action="model.promote", outcome=outcome, obj=target)
 
 
 def load_new_weeks(spec_path: str | Path, home: str | Path | None) -> Any:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AuditLog", "Verification", "verify"]
+__all__ = ["AuditLog", "Verification", "service_audit_log", "verify"]
 
 GENESIS = "0" * 64
 _FIELDS = ("time", "request_id", "tenant", "key_id", "action", "object", "outcome")
@@ -34,6 +34,12 @@ def _digest(record: dict[str, Any]) -> str:
     return hashlib.sha256(
         json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
     ).hexdigest()
+
+
+def service_audit_log(home: Path) -> AuditLog:
+    """The audit log of a ``MEDIAMIX_HOME``: ``home/api/audit.log``, shared by the API,
+    its workers and the commands that change what the API serves (promotions)."""
+    return AuditLog(Path(home) / "api" / "audit.log")
 
 
 @dataclass(frozen=True)
