@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -17,6 +18,7 @@ from mediamix.api.app import create_app
 from mediamix.api.config import ApiConfig
 from mediamix.api.worker import run_worker
 from mediamix.state.audit import verify
+from mediamix.state.keys import create_key
 
 KeyFor = Callable[..., dict[str, str]]
 
@@ -442,3 +444,24 @@ def test_metrics(client: TestClient, key_for: KeyFor) -> None:
     )
     assert 'route="/v1/models"' in text
     assert 'mediamix_jobs{state="queued"} 0.0' in text
+
+
+def test_fit_jobs_are_tracked_like_cli_fits(tmp_path: Path, synth_dir: Path) -> None:
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    from mediamix.tracking.config import TrackingConfig
+
+    home = tmp_path / "home"
+    tracking = TrackingConfig(home=home, enabled=True)
+    config = dataclasses.replace(make_config(home), tracking=tracking)
+    with TestClient(create_app(config)) as client:
+        key = create_key(client.app.state.ctx.store.engine, "acme", ["admin"])  # type: ignore[attr-defined]
+        h = {"Authorization": f"Bearer {key}"}
+        dataset = upload(client, h, synth_dir).json()["id"]
+        started = client.post("/v1/models", headers=h, json={"dataset_id": dataset}).json()
+        assert run_worker(config, once=True) == 1
+        summary = client.get(f"/v1/models/{started['model_id']}/summary", headers=h).json()
+    run = MlflowClient(tracking_uri=tracking.uri).get_run(summary["tracking"]["run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.params["engine"] == "ridge"

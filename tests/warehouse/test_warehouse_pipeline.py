@@ -55,3 +55,22 @@ def test_pipeline_run_three_times_is_identical(home: Path, cli) -> None:
         assert _snapshot(home, run_dir) == first
     with Warehouse.reader(home) as wh:
         assert wh.query("select count(*) as n from load_log")["n"][0] == 1
+
+    # tracked, the fit is an MLflow run; tables and files stay the same, except that
+    # summary.json names the run
+    pytest.importorskip("mlflow")
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    from mediamix.tracking.config import TrackingConfig
+
+    tracking = TrackingConfig(home=home)
+    run_pipeline(home, request, tracking=tracking)
+    tables, files = _snapshot(home, run_dir)
+    assert tables == first[0]
+    changed = {name for name in COMPARED if files[name] != first[1][name]}
+    assert changed == {"fit/summary.json"}
+    ref = json.loads((run_dir / "fit" / "summary.json").read_text())["tracking"]
+    run = MlflowClient(tracking_uri=tracking.uri).get_run(ref["run_id"])
+    assert run.info.status == "FINISHED"

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mediamix.settings import Settings, load_settings
+from mediamix.tracking.config import TrackingConfig
 
 __all__ = ["ApiConfig", "ApiSettings", "load_config"]
 
@@ -57,7 +58,11 @@ class ApiSettings(BaseSettings):
 
 @dataclass(frozen=True)
 class ApiConfig:
-    """Everything the app and the workers need, resolved once by the shell."""
+    """Everything the app and the workers need, resolved once by the shell.
+
+    ``tracking`` says where fit jobs are tracked (``None`` or disabled: not tracked),
+    as for ``mediamix fit``.
+    """
 
     home: Path
     api: ApiSettings
@@ -65,6 +70,7 @@ class ApiConfig:
     max_columns: int = 2_000
     max_bytes: int = 1_000_000_000
     compile_cache: str | None = None
+    tracking: TrackingConfig | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -83,4 +89,5 @@ def load_config(settings: Settings | None = None, api: ApiSettings | None = None
         max_columns=s.max_columns,
         max_bytes=s.max_bytes,
         compile_cache=s.compile_cache_dir(),
+        tracking=s.tracking_config(),
     )

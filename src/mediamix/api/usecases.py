@@ -92,7 +92,8 @@ def fit_model(
     """Fit like ``mediamix fit`` and write the same folder; returns summary.json's document.
 
     ``request`` is the service's fit request as JSON (``engine``, ``seed``,
-    ``sampler``); Bayesian fits share the compiled-sampler cache of the CLI.
+    ``sampler``); Bayesian fits share the compiled-sampler cache of the CLI, and
+    fits are tracked in MLflow as the CLI's are (``config.tracking``).
     """
     from mediamix.service.fit import fit
 
@@ -106,6 +107,7 @@ def fit_model(
         limits=read_limits(config),
         progress=progress,
         home=config.home,
+        tracking=config.tracking,
     )
     return outcome.summary
 

@@ -44,11 +44,15 @@ def pipeline_run_cmd(
     params: Annotated[
         Path | None, typer.Option(help="Transform parameters CSV for the dbt models.")
     ] = None,
+    no_track: Annotated[
+        bool, typer.Option("--no-track", help="Do not track the fit in MLflow.")
+    ] = False,
 ) -> None:
     """Ingest -> transform -> export the mart -> validate -> fit -> optimize -> report.
 
     Outputs go to $MEDIAMIX_HOME/runs/<start>_<end>/; running again for the same
-    period gives the same tables and files.
+    period gives the same tables and files (a tracked fit's summary.json names its
+    own MLflow run).
     """
     from mediamix.data.synthetic import SynthConfig
     from mediamix.io.table import ReadLimits
@@ -74,6 +78,7 @@ def pipeline_run_cmd(
         request,
         limits=limits,
         step=lambda message: _err.print(f"pipeline: {message}", markup=False),
+        tracking=settings.tracking_config(enabled=False if no_track else None),
     )
     plan = outcome.plan
     _out.print(

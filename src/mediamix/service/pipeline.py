@@ -32,6 +32,7 @@ from mediamix.service.fit import fit
 from mediamix.service.ingest import IngestOutcome, LoadTarget, ingest_file, ingest_synthetic
 from mediamix.service.report import write_report
 from mediamix.service.transform import export_mmm_input, transform
+from mediamix.tracking.config import TrackingConfig
 
 __all__ = ["PipelineOutcome", "PipelineRequest", "run_pipeline"]
 
@@ -98,8 +99,11 @@ def run_pipeline(
     *,
     limits: ReadLimits | None = None,
     step: Step | None = None,
+    tracking: TrackingConfig | None = None,
 ) -> PipelineOutcome:
     """Run every step for one period; see the module docstring.
+
+    With ``tracking`` (enabled), the fit is an MLflow run like a CLI fit's.
 
     Raises
     ------
@@ -144,7 +148,12 @@ def run_pipeline(
         raise InputError(report.problems)
 
     say(f"fit ({request.engine})")
-    outcome = fit(exported.spec, run_dir / "fit", {"engine": request.engine, "seed": request.seed})
+    outcome = fit(
+        exported.spec,
+        run_dir / "fit",
+        {"engine": request.engine, "seed": request.seed},
+        tracking=tracking,
+    )
 
     say("optimize")
     response = FittedResponse(outcome.result)
