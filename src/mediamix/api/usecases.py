@@ -21,7 +21,9 @@ __all__ = [
     "CheckedUpload",
     "attribute",
     "check_upload",
+    "export_mart",
     "fit_model",
+    "ingest_dataset",
     "load_fitted",
     "media_response",
     "model_diagnostics",
@@ -29,6 +31,7 @@ __all__ = [
     "read_limits",
     "render_report",
     "response_curves",
+    "transform_warehouse",
 ]
 
 OBJECTIVES = ("revenue", "roi", "target_roi", "target_mroi", "target_revenue")
@@ -238,3 +241,51 @@ def attribute(journeys: Path, request: Mapping[str, Any], decomposition: Path | 
     from mediamix.service.attribute import attribute_journeys
 
     return attribute_journeys(journeys, dict(request), decomposition=decomposition)
+
+
+def ingest_dataset(
+    warehouse_home: Path, data: Path, spec: Path, account: str, config: ApiConfig
+) -> dict[str, Any]:
+    """Load an uploaded dataset into a tenant's warehouse, like ``mediamix ingest csv``.
+
+    Returns the load: ``status`` (``loaded``, or ``unchanged`` when the same rows
+    were loaded before), the
+    period and the row counts.
+    """
+    from mediamix.service.ingest import LoadTarget, ingest_file
+
+    outcome = ingest_file(
+        warehouse_home,
+        data,
+        spec=spec,
+        target=LoadTarget(account=account),
+        limits=read_limits(config),
+    )
+    load = outcome.load
+    return {
+        "status": load.status,
+        "account": account,
+        "period_start": str(load.period_start),
+        "period_end": str(load.period_end),
+        "media_rows": int(load.media_rows),
+    }
+
+
+def transform_warehouse(warehouse_home: Path) -> dict[str, int]:
+    """``dbt build`` on a tenant's warehouse; the count of nodes per outcome.
+
+    Raises
+    ------
+    InputError
+        A model or test failed (each named).
+    """
+    from mediamix.service.transform import transform
+
+    return dict(transform(warehouse_home).counts())
+
+
+def export_mart(warehouse_home: Path, folder: Path) -> None:
+    """Write the ``mmm_weekly_input`` mart and its spec into ``folder``."""
+    from mediamix.service.transform import export_mmm_input
+
+    export_mmm_input(warehouse_home, folder)

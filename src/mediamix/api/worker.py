@@ -26,7 +26,7 @@ from mediamix.api.config import ApiConfig
 from mediamix.api.errors import problem_dict, relative_problems
 from mediamix.errors import InputError
 from mediamix.state import jobs
-from mediamix.state.store import ModelRecord, StateStore, now
+from mediamix.state.store import DatasetRecord, ModelRecord, StateStore, now
 
 __all__ = [
     "JobCancelledError",
@@ -57,8 +57,18 @@ def _execute(
     job: jobs.JobRecord,
     progress: Callable[[float, str], None],
 ) -> dict[str, Any]:
-    if job.kind != "fit":
+    runners = {"fit": _fit, "ingest": _ingest, "transform": _transform}
+    if job.kind not in runners:
         raise InputError.single(f"unknown job kind '{job.kind}'", column="kind")
+    return runners[job.kind](store, config, job, progress)
+
+
+def _fit(
+    store: StateStore,
+    config: ApiConfig,
+    job: jobs.JobRecord,
+    progress: Callable[[float, str], None],
+) -> dict[str, Any]:
     p = job.params
     spec = store.dataset_dir(job.tenant, p["dataset_id"]) / "spec.yaml"
     if not spec.is_file():
@@ -74,6 +84,77 @@ def _execute(
             ModelRecord(p["model_id"], job.tenant, p["dataset_id"], p["engine"], job.id, now())
         )
     return {"model_id": p["model_id"]}
+
+
+def _ingest(
+    store: StateStore,
+    config: ApiConfig,
+    job: jobs.JobRecord,
+    progress: Callable[[float, str], None],
+) -> dict[str, Any]:
+    p = job.params
+    record = store.get_dataset(job.tenant, p["dataset_id"])
+    folder = store.dataset_dir(job.tenant, p["dataset_id"])
+    if record is None or not folder.is_dir():
+        raise InputError.single("the dataset was deleted", column="dataset_id")
+    progress(0.1, "ingest: loading into the warehouse")
+    load = usecases.ingest_dataset(
+        store.warehouse_dir(job.tenant),
+        folder / record.data_file,
+        folder / "spec.yaml",
+        p["account"],
+        config,
+    )
+    return {"dataset_id": record.id, "load": load}
+
+
+def _transform(
+    store: StateStore,
+    config: ApiConfig,
+    job: jobs.JobRecord,
+    progress: Callable[[float, str], None],
+) -> dict[str, Any]:
+    home = store.warehouse_dir(job.tenant)
+    progress(0.1, "transform: dbt build")
+    counts = usecases.transform_warehouse(home)
+    result: dict[str, Any] = {"counts": counts}
+    if job.params.get("export"):
+        progress(0.8, "transform: exporting the mart as a dataset")
+        result["dataset_id"] = _mart_dataset(store, config, job, home)
+    return result
+
+
+def _mart_dataset(store: StateStore, config: ApiConfig, job: jobs.JobRecord, home: Any) -> str:
+    """The warehouse's mmm_weekly_input mart as a new dataset of the tenant."""
+    dataset_id = str(job.params["dataset_id"])  # reserved when the job was queued
+    final = store.dataset_dir(job.tenant, dataset_id)
+    if store.get_dataset(job.tenant, dataset_id) is not None:
+        return dataset_id  # a retried job whose first attempt got this far
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{dataset_id}.export")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        usecases.export_mart(home, tmp)
+        data = tmp / "mmm_weekly_input.csv"
+        checked = usecases.check_upload(tmp / "spec.yaml", data, config)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    store.add_dataset(
+        DatasetRecord(
+            id=dataset_id,
+            tenant=job.tenant,
+            data_file=data.name,
+            bytes=(final / data.name).stat().st_size,
+            n_periods=checked.n_periods,
+            channels=checked.channels,
+            created_at=now(),
+        )
+    )
+    return dataset_id
 
 
 def sweep_partial(store: StateStore, job: jobs.JobRecord) -> None:

@@ -6,6 +6,7 @@ Layout under the service root (``MEDIAMIX_HOME/api`` by default)::
     audit.log, audit.log.head         hash-chained audit log
     tenants/<tenant>/datasets/<id>/   an uploaded data file and spec.yaml
     tenants/<tenant>/models/<id>/     a fit output (summary.json, decomposition.csv, model/)
+    tenants/<tenant>/warehouse/       the tenant's warehouse (a mediamix home of its own)
 
 Every folder name that comes from a request is checked (:mod:`mediamix.state.ids`)
 before it becomes a path.
@@ -97,6 +98,10 @@ class StateStore:
     def tenant_dir(self, tenant: str) -> Path:
         """``root/tenants/<tenant>`` (checked)."""
         return child_path(self.root, "tenants", check_tenant(tenant))
+
+    def warehouse_dir(self, tenant: str) -> Path:
+        """The tenant's own mediamix home for the warehouse (its DuckDB file, dbt state)."""
+        return child_path(self.tenant_dir(tenant), "warehouse")
 
     def dataset_dir(self, tenant: str, dataset_id: str) -> Path:
         """Folder of a dataset (checked; may not exist)."""
