@@ -77,3 +77,13 @@ def test_scenarios_frontier_and_weekly_plans(
     ).to_dict()
     assert weekly == expected_weekly
     assert weekly["status"] in ("converged", "iteration_limit")
+
+    # the same weekly plan made by a job
+    queued = client.post(f"/v1/models/{geometric}/optimize?as_job=true", headers=h, json=body)
+    assert queued.status_code == 202, queued.text
+    job_id = queued.json()["job_id"]
+    assert queued.headers["location"] == f"/v1/jobs/{job_id}"
+    assert run_worker(api_config, once=True) == 1
+    job = client.get(f"/v1/jobs/{job_id}", headers=h).json()
+    assert job["state"] == "succeeded", job
+    assert job["result"]["plan"] == expected_weekly

@@ -57,7 +57,7 @@ def _execute(
     job: jobs.JobRecord,
     progress: Callable[[float, str], None],
 ) -> dict[str, Any]:
-    runners = {"fit": _fit, "ingest": _ingest, "transform": _transform}
+    runners = {"fit": _fit, "ingest": _ingest, "transform": _transform, "optimize": _optimize}
     if job.kind not in runners:
         raise InputError.single(f"unknown job kind '{job.kind}'", column="kind")
     return runners[job.kind](store, config, job, progress)
@@ -84,6 +84,19 @@ def _fit(
             ModelRecord(p["model_id"], job.tenant, p["dataset_id"], p["engine"], job.id, now())
         )
     return {"model_id": p["model_id"]}
+
+
+def _optimize(
+    store: StateStore,
+    config: ApiConfig,
+    job: jobs.JobRecord,
+    progress: Callable[[float, str], None],
+) -> dict[str, Any]:
+    folder = store.model_dir(job.tenant, job.params["model_id"])
+    if store.get_model(job.tenant, job.params["model_id"]) is None or not folder.is_dir():
+        raise InputError.single("the model was deleted", column="model_id")
+    progress(0.1, "optimize: solving")
+    return {"plan": usecases.optimize_model(folder, job.params["request"])}
 
 
 def _ingest(

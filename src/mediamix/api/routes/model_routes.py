@@ -316,10 +316,14 @@ def predict(
     "/{model_id}/optimize",
     summary="A budget plan from the model",
     responses={
-        **errors(404),
+        **errors(404, 429),
         200: {
             "description": "the plan.json document of CONTRACTS.md",
             "content": {"application/json": {"schema": _OBJECT}},
+        },
+        202: {
+            "description": "as_job: the plan is made by a job; its result holds the plan",
+            "model": JobAccepted,
         },
     },
 )
@@ -328,11 +332,38 @@ def optimize_model(
     model_id: str,
     body: OptimizeRequest,
     caller: Annotated[Caller, Depends(require("optimize:run"))],
+    as_job: Annotated[
+        bool,
+        Query(description="plan in a job (long weekly plans, frontiers): answers 202"),
+    ] = False,
 ) -> JSONResponse:
-    """Optimize a budget on the model's response curves (synchronous): one plan with
-    the risk check, what-if scenarios and the efficient frontier on request, or a
-    week-by-week plan with carry-over (``weekly``)."""
-    _, folder = _model(request, caller, model_id)
+    """Optimize a budget on the model's response curves: one plan with the risk
+    check, what-if scenarios and the efficient frontier on request, or a
+    week-by-week plan with carry-over (``weekly``). Synchronous by default; with
+    ``as_job`` the plan is made by a job worker and is the job's ``result.plan``."""
+    record, folder = _model(request, caller, model_id)
+    if as_job:
+        ctx = context(request)
+        params = {"model_id": record.id, "request": body.model_dump(exclude_none=False)}
+        settings = ctx.config.api
+        try:
+            job = jobs.submit(
+                ctx.store.engine,
+                caller.tenant,
+                "optimize",
+                params,
+                max_attempts=settings.job_max_attempts,
+                max_active=settings.max_active_jobs,
+            )
+        except jobs.TooManyJobsError as exc:
+            audit(ctx, "model.optimize", "denied: job cap", caller=caller)
+            raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "30"}) from None
+        audit(ctx, "model.optimize", "queued", caller=caller, obj=f"job/{job.id}")
+        return JSONResponse(
+            {"job_id": job.id, "model_id": record.id},
+            status_code=202,
+            headers={"Location": f"/v1/jobs/{job.id}"},
+        )
     loaded = _loaded(request, folder) if body.weekly else None
     plan = usecases.optimize_model(folder, body.model_dump(exclude_none=False), loaded)
     return JSONResponse(plan)
