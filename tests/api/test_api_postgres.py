@@ -17,15 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _server import free_port
+from fastapi.testclient import TestClient
+
 from _queue_checks import (
     check_each_job_claimed_once,
     check_job_cap_holds_under_concurrent_submissions,
     check_job_log_follows_the_job,
     check_lease_expiry_retry_then_fail,
 )
-from _server import free_port
-from fastapi.testclient import TestClient
-
 from conftest import make_config, upload
 from mediamix.api.app import create_app
 from mediamix.api.worker import run_worker

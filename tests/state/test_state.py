@@ -7,14 +7,14 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
 from _queue_checks import (
     check_each_job_claimed_once,
     check_job_cap_holds_under_concurrent_submissions,
     check_job_log_follows_the_job,
     check_lease_expiry_retry_then_fail,
 )
-from sqlalchemy import select
-
 from mediamix.state import jobs
 from mediamix.state.audit import AuditLog, verify
 from mediamix.state.db import api_keys, open_database
