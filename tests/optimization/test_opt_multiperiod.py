@@ -7,6 +7,7 @@ import pytest
 
 from mediamix.optimization.multiperiod import (
     MultiPeriodModel,
+    MultiPeriodOptions,
     _Problem,
     evaluate_multiperiod,
     optimize_multiperiod,
@@ -118,7 +119,7 @@ def test_plan_carries_the_solver_status() -> None:
     assert solved.status == "converged"
     assert 0 < solved.iterations < 3000
     assert solved.to_dict()["status"] == "converged"
-    stopped = optimize_multiperiod(m, 9_000.0, 6, max_iter=1)
+    stopped = optimize_multiperiod(m, 9_000.0, 6, options=MultiPeriodOptions(max_iter=1))
     assert (stopped.status, stopped.iterations) == ("iteration_limit", 1)
     assert stopped.spend.sum() == pytest.approx(9_000.0, rel=1e-9)  # still a feasible plan
     assert evaluate_multiperiod(m, solved.spend).status is None  # evaluated, not solved

@@ -186,7 +186,7 @@ def test_risk_block_is_typed_and_written_in_the_plan_json_layout() -> None:
     rng = np.random.default_rng(3)
     m = _model(rng.uniform(0.2, 3.0, size=(100, 2)))
     cur = m.current_spend
-    plan = optimize_budget(m, sum(cur.values()), current_spend=cur)
+    plan = optimize_budget(m, sum(cur.values()), reference=SpendReference(cur))
     out = risk_adjusted_plan(m, plan, cur, level=0.8)
     risk = out.risk
     assert risk is not None
