@@ -5,9 +5,10 @@ Starts ``mediamix serve`` on loopback (one API process, one job worker process) 
 temporary ``MEDIAMIX_HOME``, uploads a synthetic dataset, fits a ridge model for the
 reads, queues a Bayesian fit that runs during the load, then runs ``--clients`` async
 clients for ``--seconds``. Each client cycles predict (a 13-week plan), summary and a
-decomposition page; a separate prober reads ``/livez`` every 100 ms. The first
+decomposition page, waiting ``--think`` seconds between requests (0: as fast as the
+server answers, a saturation test); a separate prober reads ``/livez`` every 100 ms. The first
 prediction, which loads the model into the API's cache, is timed apart. Writes
-``benchmarks/results/api_load.json`` and exits non-zero on any error or a missed target
+``benchmarks/results/api_load[_think<T>].json`` and exits non-zero on any error or a missed target
 (predict p99 <= 100 ms, /livez p99 <= 50 ms).
 
     python benchmarks/api_load_bench.py [--clients 50] [--seconds 120]
@@ -31,7 +32,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-RESULTS = Path(__file__).parent / "results" / "api_load.json"
+RESULTS = Path(__file__).parent / "results"
 TARGETS = {"predict": 0.100, "livez": 0.050}
 
 
@@ -52,7 +53,13 @@ def _wait_job(base: str, headers: dict[str, str], job_id: str, timeout: float) -
 
 
 async def _client(
-    base: str, headers: dict[str, str], model_id: str, plan: dict, until: float, out: dict
+    base: str,
+    headers: dict[str, str],
+    model_id: str,
+    plan: dict,
+    until: float,
+    out: dict,
+    think: float,
 ) -> None:
     routes = [
         ("predict", "POST", f"/v1/models/{model_id}/predict", plan),
@@ -73,6 +80,8 @@ async def _client(
             out[name].append(time.perf_counter() - start)
             if not ok:
                 out["errors"].append(name)
+            if think:
+                await asyncio.sleep(think)
 
 
 async def _prober(base: str, until: float, out: dict) -> None:
@@ -90,13 +99,13 @@ async def _prober(base: str, until: float, out: dict) -> None:
 
 
 async def _load(
-    base: str, headers: dict, model_id: str, plan: dict, clients: int, seconds: float
+    base: str, headers: dict, model_id: str, plan: dict, clients: int, seconds: float, think: float
 ) -> dict:
     out: dict = {"predict": [], "summary": [], "decomposition": [], "livez": [], "errors": []}
     until = time.monotonic() + seconds
     await asyncio.gather(
         _prober(base, until, out),
-        *(_client(base, headers, model_id, plan, until, out) for _ in range(clients)),
+        *(_client(base, headers, model_id, plan, until, out, think) for _ in range(clients)),
     )
     return out
 
@@ -105,6 +114,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="seconds each client waits between requests"
+    )
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="mediamix-load-") as home:
@@ -171,9 +183,9 @@ def main() -> int:
                 json={
                     "dataset_id": dataset["id"],
                     "engine": "bayes",
-                    "chains": 2,
-                    "warmup": 3000,
-                    "draws": 3000,
+                    "chains": 4,
+                    "warmup": 20000,
+                    "draws": 20000,
                 },
                 timeout=60,
             ).json()
@@ -183,11 +195,12 @@ def main() -> int:
             ):
                 time.sleep(0.2)
             started = time.monotonic()
-            out = asyncio.run(_load(base, headers, model_id, plan, args.clients, args.seconds))
+            out = asyncio.run(
+                _load(base, headers, model_id, plan, args.clients, args.seconds, args.think)
+            )
             elapsed = time.monotonic() - started
-            bayes_state = httpx.get(f"{base}/v1/jobs/{bayes['job_id']}", headers=headers).json()[
-                "state"
-            ]
+            bayes_job = httpx.get(f"{base}/v1/jobs/{bayes['job_id']}", headers=headers).json()
+            bayes_state, bayes_error = bayes_job["state"], bayes_job.get("error")
             httpx.post(f"{base}/v1/jobs/{bayes['job_id']}/cancel", headers=headers)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -203,11 +216,14 @@ def main() -> int:
             "max_ms": round(float(ms.max()), 1),
         }
     report = {
-        "command": f"python benchmarks/api_load_bench.py --clients {args.clients} --seconds {args.seconds:g}",
+        "command": "python benchmarks/api_load_bench.py "
+        f"--clients {args.clients} --seconds {args.seconds:g} --think {args.think:g}",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "clients": args.clients,
         "seconds": round(elapsed, 1),
         "bayes_fit_running_at_end": bayes_state == "running",
+        "bayes_job_state_at_end": bayes_state,
+        "bayes_job_error": bayes_error,
         "first_predict_with_model_load_ms": round(load_seconds * 1000, 1),
         "errors": len(out["errors"]),
         "throughput_rps": round(
@@ -216,8 +232,9 @@ def main() -> int:
         "routes": routes,
         "targets_ms": {k: v * 1000 for k, v in TARGETS.items()},
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    RESULTS.mkdir(exist_ok=True)
+    name = "api_load.json" if not args.think else f"api_load_think{args.think:g}.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     missed = [k for k, v in TARGETS.items() if routes[k]["p99_ms"] > v * 1000]
     return 1 if out["errors"] or missed or bayes_state != "running" else 0
