@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mediamix.tracking.config import TrackingConfig
@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     tracking_uri : str or None
         MLflow tracking and registry URI (``MEDIAMIX_TRACKING_URI``); default: SQLite
         under ``home/mlflow``, nothing to start.
+    pseudonymize_key : SecretStr or None
+        When set (``MEDIAMIX_PSEUDONYMIZE_KEY``), user ids of event logs are replaced
+        by their keyed hash on ingest; erasure and export hash the ids given with it.
+        Keep it in a secrets store: without it, pseudonymized users cannot be found.
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
@@ -48,6 +52,11 @@ class Settings(BaseSettings):
     compile_cache: bool = True
     tracking: bool = True
     tracking_uri: str | None = None
+    pseudonymize_key: SecretStr | None = None
+
+    def pseudonymize_secret(self) -> str | None:
+        """The pseudonymization key's value, or ``None`` when ids are kept as given."""
+        return self.pseudonymize_key.get_secret_value() if self.pseudonymize_key else None
 
     def compile_cache_dir(self) -> str | None:
         """Where the Bayesian engine keeps compiled samplers; ``None`` when turned off."""

@@ -400,6 +400,7 @@ def _register_commands() -> None:
     from mediamix.cli.keys import keys_app
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
+    from mediamix.cli.privacy import privacy_app
     from mediamix.cli.reach import reach_fit_cmd
     from mediamix.cli.refresh import refresh_cmd
     from mediamix.cli.rlang import check_app, export_app, import_app, r_script_cmd
@@ -426,6 +427,7 @@ def _register_commands() -> None:
     app.add_typer(keys_app, name="keys")
     app.command("worker")(worker_cmd)
     app.add_typer(audit_app, name="audit")
+    app.add_typer(privacy_app, name="privacy")
 
 
 _register_commands()

@@ -108,6 +108,36 @@ def ingest_synthetic_cmd(
     _print_load(outcome.load)
 
 
+@ingest_app.command("events")
+def ingest_events_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Event log: user_id,timestamp,channel,conversion[,conversion_value]"
+            "[,milestone]; CSV or Parquet."
+        ),
+    ],
+) -> None:
+    """Load a user-level event log (for attribution); ids are pseudonymized when
+    MEDIAMIX_PSEUDONYMIZE_KEY is set. `mediamix privacy` erases or exports users."""
+    from mediamix.io.table import ReadLimits
+    from mediamix.service.privacy import ingest_events
+
+    settings = load_settings()
+    limits = ReadLimits(
+        max_rows=settings.max_rows, max_columns=settings.max_columns, max_bytes=settings.max_bytes
+    )
+    with working("loading events into the warehouse"):
+        load = ingest_events(
+            settings.home, file, pseudonymize_key=settings.pseudonymize_secret(), limits=limits
+        )
+    how = "pseudonymized" if load.pseudonymized else "as given"
+    _out.print(
+        f"loaded {load.rows} event(s) of {load.users} user(s), ids {how} (load {load.load_id})",
+        markup=False,
+    )
+
+
 def _print_source(outcome: object) -> None:
     from mediamix.service.ingest import SourceOutcome
 
