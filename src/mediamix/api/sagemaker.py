@@ -204,13 +204,7 @@ def create_sagemaker_app(model_dir: Path) -> FastAPI:
             )
         except MediamixError as exc:
             return error_response(400, "error", str(exc))
-        parts = np.asarray(usecases.media_response(result, spend))
-        return JSONResponse(
-            {
-                "response": parts.sum(axis=1).tolist(),
-                "contributions": {n: parts[:, c].tolist() for c, n in enumerate(channels)},
-            }
-        )
+        return JSONResponse(usecases.predict(result, spend))
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Any:

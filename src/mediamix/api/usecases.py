@@ -28,6 +28,7 @@ __all__ = [
     "media_response",
     "model_diagnostics",
     "optimize_model",
+    "predict",
     "read_limits",
     "render_report",
     "response_curves",
@@ -156,6 +157,18 @@ def load_fitted(model_dir: Path) -> Any:
     return load_model(model_dir)
 
 
+def predict(result: Any, spend: Any) -> dict[str, Any]:
+    """The prediction document for a spend plan (T, C) in the model's channel order:
+    ``response`` per period and ``contributions`` per channel and period."""
+    import numpy as np
+
+    parts = np.asarray(media_response(result, spend))
+    return {
+        "response": parts.sum(axis=1).tolist(),
+        "contributions": {n: parts[:, c].tolist() for c, n in enumerate(result.channel_names)},
+    }
+
+
 def media_response(result: Any, spend: Any) -> Any:
     """Each channel's response per period (T, C) to a spend plan (T, C), no history.
 
@@ -209,13 +222,12 @@ def model_diagnostics(model_dir: Path) -> dict[str, Any]:
             "roi_interval": interval,
             "interval_wider_than_estimate": wide,
         }
-    raw_info = doc.get("info") or {}
     return {
         "engine": doc.get("engine"),
         "metrics": doc.get("metrics") or {},
-        "holdout_nrmse": raw_info.get("holdout_nrmse"),
+        "holdout_nrmse": info.holdout_nrmse,
         "sampler": sampler,
-        "selection": raw_info.get("selection"),
+        "selection": (doc.get("info") or {}).get("selection"),
         "channels": channels,
         "warnings": warnings,
     }

@@ -27,7 +27,7 @@ from mediamix.attribution.layout import (
 )
 from mediamix.errors import InputError, Problem
 
-__all__ = ["JOURNEY_PATHS_SQL", "JOURNEY_TOUCHES_SQL", "read_event_log"]
+__all__ = ["JOURNEY_PATHS_SQL", "JOURNEY_TOUCHES_SQL", "check_event_log", "read_event_log"]
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +190,29 @@ def _load_raw(con: Any, source: Path | pd.DataFrame, file: str | None) -> list[s
         f"CREATE TEMP TABLE raw AS SELECT ROW_NUMBER() OVER () AS rn, {cast} FROM {relation}"  # noqa: S608 -- header names were checked against EVENT_COLUMNS
     )
     return names
+
+
+def check_event_log(frame: pd.DataFrame, file: str | None = None) -> None:
+    """Check an event log's columns and values as :func:`read_event_log` does, without
+    building journeys; problems name ``file``.
+
+    Raises
+    ------
+    InputError
+        The same problems :func:`read_event_log` finds, each with rows and column.
+
+    Examples
+    --------
+    >>> check_event_log(pd.DataFrame({"user_id": ["u1"], "timestamp": ["2024-01-01"],
+    ...                               "channel": ["tv"], "conversion": [1]}))
+    """
+    import duckdb  # lazy: `import mediamix` must not import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        _validate_events(con, _load_raw(con, frame, file), file)
+    finally:
+        con.close()
 
 
 def read_event_log(

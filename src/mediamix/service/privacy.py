@@ -70,12 +70,12 @@ def ingest_events(
     InputError
         Bad file, columns or values; nothing is written.
     """
-    from mediamix.attribution.events import read_event_log
+    from mediamix.attribution.events import check_event_log
     from mediamix.warehouse.events import load_events
     from mediamix.warehouse.store import Warehouse
 
     table = read_table(file, limits)
-    read_event_log(table.frame)  # validation only: raises with rows and columns
+    check_event_log(table.frame, table.source)
     frame = table.frame.copy()
     frame["user_id"] = frame["user_id"].astype(str).str.strip()
     if pseudonymize_key:

@@ -1,14 +1,18 @@
-"""What the routers share: documented error answers and tenant-scoped lookups."""
+"""What the routers share: documented error answers, tenant-scoped lookups, queueing jobs."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
+
+from mediamix.api.auth import Caller, audit, context
 from mediamix.api.errors import ApiError
 from mediamix.api.schemas import ErrorBody
+from mediamix.state import jobs
 from mediamix.state.ids import InvalidNameError, check_id
 
-__all__ = ["NOT_FOUND", "errors", "not_found", "valid_id"]
+__all__ = ["NOT_FOUND", "errors", "not_found", "queue_job", "valid_id"]
 
 _DESCRIPTIONS = {
     400: "Bad request",
@@ -46,3 +50,31 @@ def valid_id(value: str, kind: str) -> str:
         return check_id(value)
     except InvalidNameError:
         raise not_found(kind) from None
+
+
+def queue_job(
+    request: Request, caller: Caller, kind: str, params: dict[str, Any], action: str
+) -> str:
+    """Queue a job of the caller's tenant within its cap and audit it; the job's id.
+
+    Raises
+    ------
+    ApiError
+        429 with ``Retry-After`` when the tenant has its cap of active jobs.
+    """
+    ctx = context(request)
+    settings = ctx.config.api
+    try:
+        job = jobs.submit(
+            ctx.store.engine,
+            caller.tenant,
+            kind,
+            params,
+            max_attempts=settings.job_max_attempts,
+            max_active=settings.max_active_jobs,
+        )
+    except jobs.TooManyJobsError as exc:
+        audit(ctx, action, "denied: job cap", caller=caller)
+        raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "30"}) from None
+    audit(ctx, action, "queued", caller=caller, obj=f"job/{job.id}")
+    return job.id

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from mediamix.api import usecases
 from mediamix.api.auth import Caller, audit, context, require
 from mediamix.api.errors import ApiError
-from mediamix.api.routes.common import errors, not_found, valid_id
+from mediamix.api.routes.common import errors, not_found, queue_job, valid_id
 from mediamix.api.schemas import (
     DecompositionPage,
     DiagnosticsOut,
@@ -25,7 +25,6 @@ from mediamix.api.schemas import (
     PredictOut,
     PredictRequest,
 )
-from mediamix.state import jobs
 from mediamix.state.ids import new_id
 from mediamix.state.store import ModelRecord
 
@@ -96,22 +95,9 @@ def start_fit(
         "seed": body.seed,
         "sampler": {k: v for k, v in sampler.items() if v is not None},
     }
-    settings = ctx.config.api
-    try:
-        job = jobs.submit(
-            ctx.store.engine,
-            caller.tenant,
-            "fit",
-            params,
-            max_attempts=settings.job_max_attempts,
-            max_active=settings.max_active_jobs,
-        )
-    except jobs.TooManyJobsError as exc:
-        audit(ctx, "model.fit", "denied: job cap", caller=caller)
-        raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "30"}) from None
-    audit(ctx, "model.fit", "queued", caller=caller, obj=f"job/{job.id}")
-    response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return {"job_id": job.id, "model_id": model_id}
+    job_id = queue_job(request, caller, "fit", params, "model.fit")
+    response.headers["Location"] = f"/v1/jobs/{job_id}"
+    return {"job_id": job_id, "model_id": model_id}
 
 
 @router.get("", response_model=list[ModelOut], summary="List models", responses=errors())
@@ -297,19 +283,13 @@ def predict(
 ) -> dict[str, Any]:
     """Each channel's modelled response per period to the plan, as SageMaker's
     ``/invocations`` answers it; problems name the channel (column) and period (row)."""
-    import numpy as np
 
     from mediamix.api.sagemaker import plan_matrix
 
     _, folder = _model(request, caller, model_id)
     result = _loaded(request, folder)
-    channels = list(result.channel_names)
-    spend = plan_matrix({k: list(v) for k, v in body.spend.items()}, channels)
-    parts = np.asarray(usecases.media_response(result, spend))
-    return {
-        "response": parts.sum(axis=1).tolist(),
-        "contributions": {n: parts[:, c].tolist() for c, n in enumerate(channels)},
-    }
+    spend = plan_matrix({k: list(v) for k, v in body.spend.items()}, list(result.channel_names))
+    return usecases.predict(result, spend)
 
 
 @router.post(
@@ -343,26 +323,12 @@ def optimize_model(
     ``as_job`` the plan is made by a job worker and is the job's ``result.plan``."""
     record, folder = _model(request, caller, model_id)
     if as_job:
-        ctx = context(request)
         params = {"model_id": record.id, "request": body.model_dump(exclude_none=False)}
-        settings = ctx.config.api
-        try:
-            job = jobs.submit(
-                ctx.store.engine,
-                caller.tenant,
-                "optimize",
-                params,
-                max_attempts=settings.job_max_attempts,
-                max_active=settings.max_active_jobs,
-            )
-        except jobs.TooManyJobsError as exc:
-            audit(ctx, "model.optimize", "denied: job cap", caller=caller)
-            raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "30"}) from None
-        audit(ctx, "model.optimize", "queued", caller=caller, obj=f"job/{job.id}")
+        job_id = queue_job(request, caller, "optimize", params, "model.optimize")
         return JSONResponse(
-            {"job_id": job.id, "model_id": record.id},
+            {"job_id": job_id, "model_id": record.id},
             status_code=202,
-            headers={"Location": f"/v1/jobs/{job.id}"},
+            headers={"Location": f"/v1/jobs/{job_id}"},
         )
     loaded = _loaded(request, folder) if body.weekly else None
     plan = usecases.optimize_model(folder, body.model_dump(exclude_none=False), loaded)

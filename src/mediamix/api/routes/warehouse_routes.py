@@ -11,11 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from mediamix.api.auth import Caller, audit, context, require
-from mediamix.api.errors import ApiError
-from mediamix.api.routes.common import errors, not_found, valid_id
+from mediamix.api.auth import Caller, context, require
+from mediamix.api.routes.common import errors, not_found, queue_job, valid_id
 from mediamix.api.schemas import JobAccepted
-from mediamix.state import jobs
 from mediamix.state.ids import new_id
 
 __all__ = ["router"]
@@ -50,23 +48,9 @@ class TransformBody(BaseModel):
 def _queue(
     request: Request, caller: Caller, kind: str, params: dict[str, Any], response: Response
 ) -> dict[str, Any]:
-    ctx = context(request)
-    settings = ctx.config.api
-    try:
-        job = jobs.submit(
-            ctx.store.engine,
-            caller.tenant,
-            kind,
-            params,
-            max_attempts=settings.job_max_attempts,
-            max_active=settings.max_active_jobs,
-        )
-    except jobs.TooManyJobsError as exc:
-        audit(ctx, f"warehouse.{kind}", "denied: job cap", caller=caller)
-        raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "30"}) from None
-    audit(ctx, f"warehouse.{kind}", "queued", caller=caller, obj=f"job/{job.id}")
-    response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return {"job_id": job.id, "model_id": None}
+    job_id = queue_job(request, caller, kind, params, f"warehouse.{kind}")
+    response.headers["Location"] = f"/v1/jobs/{job_id}"
+    return {"job_id": job_id, "model_id": None}
 
 
 @router.post(
