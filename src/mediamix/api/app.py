@@ -30,6 +30,7 @@ from mediamix.api.routes import (
     health_routes,
     job_routes,
     model_routes,
+    registry_routes,
     warehouse_routes,
 )
 from mediamix.api.worker import take_back_lost_jobs
@@ -133,6 +134,7 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         health_routes.router,
         dataset_routes.router,
         model_routes.router,
+        registry_routes.router,
         attribution_routes.router,
         warehouse_routes.router,
         job_routes.router,
