@@ -111,7 +111,7 @@ def test_consumer_killed_and_restarted_lands_every_event_once(
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert _kill_after_progress(proc, rng.uniform(0.0, 0.4), timeout=120)
+        assert _kill_after_progress(proc, rng.uniform(0.0, 0.25), timeout=120)
         counts.append(len(landed(home, stream)[0]))
     # the kills hit a consumer with work left, and each run landed more
     assert counts[-1] < len(events)

@@ -5,12 +5,14 @@ micro-batch poll at most ``batch_size`` records, validate each one
 (:func:`~mediamix.ingest.stream.parse_event`), and land the valid events, the dead
 letters and the new shard positions in one warehouse transaction
 (:func:`~mediamix.warehouse.stream.land_batch`). The warehouse writer lock is
-taken per batch, not for the whole run, so a daily ingest or a dbt build can run
-between two batches of a long-lived consumer.
+held across consecutive batches for a few seconds at most and released whenever
+the stream is idle, never for the whole run, so a daily ingest or a dbt build gets
+its turn beside a long-lived consumer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -33,6 +35,7 @@ from mediamix.ingest.stream import (
 from mediamix.service.privacy import pseudonym
 
 if TYPE_CHECKING:
+    from mediamix.warehouse.store import Warehouse
     from mediamix.warehouse.stream import Checkpoint
 
 __all__ = ["BatchReport", "ConsumeOptions", "ConsumeResult", "consume", "split_records"]
@@ -58,6 +61,9 @@ class ConsumeOptions:
     busy_timeout : float
         How long a batch waits for another warehouse writer (a dbt build, a daily
         load) to finish before the consumer gives up.
+    hold_seconds : float
+        Longest time the consumer keeps the warehouse writer across consecutive
+        batches before letting other writers in.
     """
 
     batch_size: int = 500
@@ -65,6 +71,7 @@ class ConsumeOptions:
     until_idle: float | None = None
     poll_interval: float = 1.0
     busy_timeout: float = 300.0
+    hold_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 10_000:
@@ -155,28 +162,52 @@ def split_records(
     return events, pd.DataFrame(bad, columns=list(DEAD_LETTER_COLUMNS))
 
 
-def _land(
-    home: str | Path,
-    stream: str,
-    rows: tuple[pd.DataFrame, pd.DataFrame],
-    marks: dict[str, Checkpoint],
-    busy_timeout: float,
-) -> int:
-    from mediamix.warehouse.store import Warehouse
-    from mediamix.warehouse.stream import land_batch
+class _Landing:
+    """The warehouse writer, held across consecutive batches for at most ``hold`` seconds.
 
-    deadline = time.monotonic() + busy_timeout
-    wait = 0.05
-    while True:
-        try:
-            with Warehouse.writer(home) as wh:
-                return land_batch(wh, stream, rows[0], rows[1], marks)
-        except BusyError:
-            if time.monotonic() + wait > deadline:
-                raise
-            log.info("warehouse busy, batch of %s waits %.2f s", stream, wait)
-            time.sleep(wait)
-            wait = min(wait * 2, 2.0)
+    Opening DuckDB (and checkpointing it on close) costs more than landing a batch,
+    so a busy stream keeps the writer; it is released after ``hold`` seconds and
+    whenever the stream is idle, so a daily load or a dbt build gets its turn.
+    """
+
+    def __init__(self, home: str | Path, stream: str, options: ConsumeOptions) -> None:
+        self.home, self.stream, self.options = home, stream, options
+        self._held: contextlib.ExitStack | None = None
+        self._wh: Warehouse | None = None
+        self._since = 0.0
+
+    def _open(self) -> Warehouse:
+        from mediamix.warehouse.store import Warehouse
+
+        deadline = time.monotonic() + self.options.busy_timeout
+        wait = 0.05
+        while True:
+            stack = contextlib.ExitStack()
+            try:
+                wh = stack.enter_context(Warehouse.writer(self.home))
+            except BusyError:
+                stack.close()
+                if time.monotonic() + wait > deadline:
+                    raise
+                log.info("warehouse busy, batch of %s waits %.2f s", self.stream, wait)
+                time.sleep(wait)
+                wait = min(wait * 2, 2.0)
+                continue
+            self._held, self._wh, self._since = stack, wh, time.monotonic()
+            return wh
+
+    def land(self, rows: tuple[pd.DataFrame, pd.DataFrame], marks: dict[str, Checkpoint]) -> int:
+        from mediamix.warehouse.stream import land_batch
+
+        if self._wh is not None and time.monotonic() - self._since > self.options.hold_seconds:
+            self.release()
+        wh = self._wh if self._wh is not None else self._open()
+        return land_batch(wh, self.stream, rows[0], rows[1], marks)
+
+    def release(self) -> None:
+        if self._held is not None:
+            self._held.close()
+        self._held, self._wh = None, None
 
 
 def _stop_reason(
@@ -227,6 +258,7 @@ def consume(
     started = idle_since = time.monotonic()
     batches = events_total = dead_total = 0
     reason: str | None = None
+    landing = _Landing(home, source.name, options)
     try:
         while (reason := _stop_reason(options, batches, should_stop)) is None:
             batch: RecordBatch = source.poll(options.batch_size)
@@ -246,7 +278,7 @@ def consume(
                 marks = {
                     s: Checkpoint(p.sequence_number, p.finished) for s, p in batch.positions.items()
                 }
-                batch_no = _land(home, source.name, (events, dead), marks, options.busy_timeout)
+                batch_no = landing.land((events, dead), marks)
                 batches += 1
                 events_total += len(events)
                 dead_total += len(dead)
@@ -259,8 +291,10 @@ def consume(
             if reason is not None:
                 break
             if not batch.records:
+                landing.release()
                 time.sleep(options.poll_interval)
     finally:
+        landing.release()
         source.close()
     seconds = time.monotonic() - started
     log.info(
