@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from _server import env_for, free_port, mediamix, run, stop, wait_ready
 
@@ -27,6 +28,11 @@ def test_schemathesis_bounded(tmp_path: Path) -> None:
     server = mediamix("serve", "--port", str(port), "--job-workers", "0", env=env)
     try:
         wait_ready(base, server)
+        # the first registry call creates MLflow's store (seconds on a busy machine)
+        warm = httpx.get(
+            f"{base}/v1/registry", headers={"Authorization": f"Bearer {key}"}, timeout=300
+        )
+        assert warm.status_code == 200, warm.text
         done = subprocess.run(
             [
                 str(Path(sys.executable).with_name("schemathesis")),
@@ -38,6 +44,8 @@ def test_schemathesis_bounded(tmp_path: Path) -> None:
                 "10",
                 "--seed",
                 "1",
+                "--request-timeout",
+                "60",
                 "-H",
                 f"Authorization: Bearer {key}",
             ],
