@@ -75,7 +75,7 @@ def kinesis_client(url: str) -> Any:
         endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # pragma: allowlist secret -- moto accepts any credentials
+        aws_secret_access_key="testing",  # pragma: allowlist secret -- moto accepts any key
     )
 
 

@@ -247,3 +247,17 @@ def test_a_finished_parent_is_not_read_again() -> None:
         got += [r.data for r in source.poll(100).records]
     assert "s0" not in client.reads
     assert sorted(got) == sorted([b"a-1", b"a-2", b"b-0", b"b-1", b"b-2"])
+
+
+def test_privacy_forget_reaches_streamed_events(tmp_path: Path) -> None:
+    from mediamix.service.privacy import forget_users
+
+    conversion = {"event_type": "conversion", "channel": None, "spend": None}
+    source = MemorySource(
+        {"p": [_event(1, user_id="alice", **conversion), _event(2, user_id="bob", **conversion)]}
+    )
+    consume(tmp_path, source, ConsumeOptions(until_idle=0.0, poll_interval=0.0))
+    assert forget_users(tmp_path, ["alice"])["stream_events"] == 1
+    with Warehouse.reader(tmp_path) as wh:
+        users = wh.query("select user_id from stream_events")["user_id"].tolist()
+    assert users == ["bob"]
