@@ -30,6 +30,7 @@ from mediamix.api.routes import (
     health_routes,
     job_routes,
     model_routes,
+    scenario_routes,
     warehouse_routes,
 )
 from mediamix.api.worker import take_back_lost_jobs
@@ -133,6 +134,7 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         health_routes.router,
         dataset_routes.router,
         model_routes.router,
+        scenario_routes.router,
         attribution_routes.router,
         warehouse_routes.router,
         job_routes.router,
@@ -150,6 +152,9 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         RequestValidationError: _validation_error,
         StarletteHTTPException: _http_error,
     }
+    from mediamix.dashboard.routes import router as dashboard_router
+
+    app.include_router(dashboard_router)
     for exc_type, handler in handlers.items():
         app.add_exception_handler(exc_type, handler)
     if config.api.cors_origins:
