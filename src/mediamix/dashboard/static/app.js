@@ -456,6 +456,7 @@ async function plannerPage(id) {
       if (mine !== seq) return;
       const d = res.draft;
       out.response.textContent = money(d.total_response);
+      out.response.dataset.plan = JSON.stringify(alloc);  // which plan the figure is for
       out.roi.textContent = ratio(d.roi);
       out.interval.textContent = range(d.response_interval, money);
       out.change.textContent = pct(d.change_vs_current, true);
