@@ -69,11 +69,11 @@ function problemList(err) {
 
 function table(head, rows, opts) {
   const numeric = (opts && opts.numeric) || [];
-  return h("div", { class: "table-wrap" }, h("table", {},
+  return h("div", { class: "table-wrap" }, h("table", { class: "stack" },
     opts && opts.caption ? h("caption", { class: "sr-only" }, opts.caption) : null,
     h("thead", {}, h("tr", {}, head.map((c, i) => h("th", { scope: "col", class: numeric.includes(i) ? "num" : null }, c)))),
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i === 0 && !(opts && opts.noRowHead))
-      ? h("th", { scope: "row" }, c) : h("td", { class: numeric.includes(i) ? "num" : null }, c)))))));
+      ? h("th", { scope: "row" }, c) : h("td", { class: numeric.includes(i) ? "num" : null, "data-label": head[i] }, c)))))));
 }
 
 /* chart widths in SVG units close to their size on screen, so text keeps its size */
@@ -120,7 +120,7 @@ function renderNav(current) {
 function page(title, ...children) {
   const main = document.getElementById("main");
   document.title = `${title} · mediamix`;
-  main.replaceChildren(h("h1", {}, title), ...children);
+  main.replaceChildren(h("h1", {}, title), ...children.filter((c) => c !== null && c !== undefined && c !== false));
   return main;
 }
 
