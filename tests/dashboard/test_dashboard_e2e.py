@@ -267,16 +267,20 @@ def test_plan_two_budgets_optimize_compare_and_export(
     assert read_constraints(yaml_file).channels[channels[0]].min == 1000
 
 
-def test_fit_jobs_page_shows_the_finished_fit(page: Any, stack: Stack) -> None:
+def test_a_fit_started_in_the_page_is_followed_to_its_model(page: Any, stack: Stack) -> None:
     _login(page, stack, "admin")
-    page.get_by_role("link", name="Fit jobs").click()
+    page.get_by_role("button", name="Fit", exact=True).click()  # the form on the models page
     page.wait_for_selector("[data-page=jobs] table")
-    row = page.locator("tbody tr", has_text="succeeded")
-    assert row.count() >= 1
-    assert row.first.locator("progress").get_attribute("value") == "1"
-    row.first.get_by_role("link", name="Open model").click()
+    # the new job appears unfinished, and the page follows it without a reload
+    page.wait_for_selector("tbody tr:first-child .badge:is(.queued, .running)", timeout=30_000)
+    page.wait_for_selector("tbody tr:first-child .badge.succeeded", timeout=300_000)
+    first = page.locator("tbody tr").first
+    assert first.locator("progress").get_attribute("value") == "1"
+    assert page.locator("tbody tr .badge.succeeded").count() == 2
+    first.get_by_role("link", name="Open model").click()
     page.wait_for_selector("[data-page=model]")
-    assert stack.model_id[:12] in page.inner_text("h1")
+    jobs = httpx.get(f"{stack.base}/v1/jobs", headers=stack.headers("admin")).json()
+    assert jobs[0]["result"]["model_id"][:12] in page.inner_text("h1")
 
 
 def test_key_without_report_scope_sees_no_report(page: Any, stack: Stack) -> None:
