@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 
-from conftest import upload
+from conftest import make_config, upload
 from mediamix.api.config import ApiConfig
 from mediamix.api.worker import run_worker
 from mediamix.state.keys import SCOPES
+from mediamix.tracking.config import TrackingConfig
 
 _BASE = [
     "..",
@@ -92,9 +94,21 @@ def _call(
     if path.endswith(("/scenarios", "/scenarios/export")):
         what_if = {"scenarios": {"a": {"tv": 1.0, "search": 2.0}}}
         return c.post(url, headers=headers, json=what_if)
+    if (method, path) == ("POST", "/v1/registry/{name}/versions"):
+        return c.post(url, headers=headers, json={"model_id": ids["model_id"]})
+    if path.endswith("/promote"):
+        return c.post(url, headers=headers, json={"alias": "challenger"})
     if path.endswith("/predict"):
         return c.post(url, headers=headers, json={"spend": {"tv": [1.0], "search": [2.0]}})
     return c.request(method, url, headers=headers)
+
+
+@pytest.fixture
+def api_config(tmp_path: Path) -> ApiConfig:
+    """The API with its model registry (fits untracked), so registry routes are checked too."""
+    home = tmp_path / "home"
+    base = make_config(home)
+    return ApiConfig(home=home, api=base.api, tracking=TrackingConfig(home=home, enabled=False))
 
 
 def test_authorization_matrix(
@@ -108,7 +122,17 @@ def test_authorization_matrix(
     dataset = upload(client, owner, synth_dir).json()["id"]
     started = client.post("/v1/models", headers=owner, json={"dataset_id": dataset}).json()
     assert run_worker(api_config, once=True) == 1
-    ids = {"dataset_id": dataset, "model_id": started["model_id"], "job_id": started["job_id"]}
+    registered = client.post(
+        "/v1/registry/brand/versions", headers=owner, json={"model_id": started["model_id"]}
+    )
+    assert registered.status_code == 201, registered.text
+    ids = {
+        "dataset_id": dataset,
+        "model_id": started["model_id"],
+        "job_id": started["job_id"],
+        "name": "brand",
+        "version": "1",
+    }
     secrets_of_acme = [dataset, started["model_id"], started["job_id"], "synth.csv", "tv_spend"]
     missing = dict.fromkeys(ids, "e" * 32)
 

@@ -160,3 +160,22 @@ def test_kill_9_without_retries_fails_the_job_with_the_reason(
         stop(server)
         stop(worker)
     assert not (home / "api" / "tenants" / "acme" / "models" / started["model_id"]).exists()
+
+
+def test_pool_workers_yield_the_cpu_to_the_api(tmp_path: Path) -> None:
+    from conftest import make_config
+    from mediamix.api.worker import start_pool, stop_pool
+
+    config = make_config(tmp_path / "home", worker_nice=7)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    pool = start_pool(config, 1, log_json=False)
+    try:
+        deadline = time.monotonic() + 60
+        seen = own
+        while time.monotonic() < deadline and seen == own:
+            time.sleep(0.2)
+            seen = os.getpriority(os.PRIO_PROCESS, pool[0].pid)
+        assert seen == min(own + 7, 19)
+        assert os.getpriority(os.PRIO_PROCESS, 0) == own  # the API process keeps its priority
+    finally:
+        stop_pool(pool, grace=10)

@@ -30,6 +30,7 @@ from mediamix.api.routes import (
     health_routes,
     job_routes,
     model_routes,
+    registry_routes,
     scenario_routes,
     warehouse_routes,
 )
@@ -134,6 +135,7 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         health_routes.router,
         dataset_routes.router,
         model_routes.router,
+        registry_routes.router,
         scenario_routes.router,
         attribution_routes.router,
         warehouse_routes.router,

@@ -39,6 +39,10 @@ class ApiSettings(BaseSettings):
     job_workers : int
         Worker processes ``mediamix serve`` starts beside the API (0: run
         ``mediamix worker`` separately).
+    worker_nice : int
+        How much those worker processes lower their CPU priority (``nice``, 0-19):
+        a fit sharing the machine's cores with the API yields to requests, so
+        predictions and health checks stay fast while it runs.
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_API_", extra="ignore")
@@ -54,6 +58,7 @@ class ApiSettings(BaseSettings):
     request_timeout: float = 60.0
     cors_origins: list[str] = Field(default_factory=list)
     job_workers: int = 1
+    worker_nice: int = Field(default=10, ge=0, le=19)
 
 
 @dataclass(frozen=True)

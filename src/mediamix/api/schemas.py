@@ -219,6 +219,59 @@ class PredictOut(BaseModel):
     )
 
 
+class RegisterRequest(BaseModel):
+    """Register one of the tenant's fitted models as a new version of a registered name."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"model_id": "3f2a9c0d4b5e4f61a7b8c9d0e1f2a3b4"}]},
+    )
+
+    model_id: str = Field(max_length=64)
+
+
+class RegistryVersionOut(BaseModel):
+    """A registered version: its number, aliases and, when registered here, its model id."""
+
+    name: str = Field(examples=["brand"])
+    version: int = Field(examples=[3])
+    aliases: list[str] = Field(examples=[["champion"]])
+    created: str = Field(examples=["2026-11-30T08:00:00Z"])
+    model_id: str | None = Field(default=None, examples=["3f2a9c0d4b5e4f61a7b8c9d0e1f2a3b4"])
+    engine: str | None = Field(default=None, examples=["ridge"])
+    holdout_nrmse: float | None = Field(default=None, examples=[0.081])
+
+
+class RegisteredModelOut(BaseModel):
+    """A registered name of the tenant and its versions, oldest first."""
+
+    name: str = Field(examples=["brand"])
+    versions: list[RegistryVersionOut]
+
+
+class PromoteRequest(BaseModel):
+    """Point an alias at a version; to ``champion`` only if the promotion rule passes.
+
+    ``force`` overrides a refusal and needs a ``reason``; the decision, its figures and
+    the key that decided are recorded on the version and in the audit log either way.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"alias": "champion"},
+                {"alias": "champion", "force": True, "reason": "TV flight change, agreed"},
+            ]
+        },
+    )
+
+    alias: Literal["champion", "challenger"] = "champion"
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    force: bool = False
+    roi_tolerance: float | None = Field(default=None, gt=0, le=10)
+
+
 # no control characters: names end up in file cells and headers
 ScenarioName = Annotated[
     str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")

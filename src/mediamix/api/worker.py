@@ -295,6 +295,8 @@ def run_worker(
 
 
 def _process_main(config: ApiConfig, log_json: bool) -> None:
+    # workers share the API's cores: their fits yield to requests (children inherit it)
+    os.nice(config.api.worker_nice)
     if log_json:
         from mediamix.api.logs import configure_json_logging
 

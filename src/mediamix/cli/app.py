@@ -405,6 +405,7 @@ def _register_commands() -> None:
     from mediamix.cli.refresh import refresh_cmd
     from mediamix.cli.rlang import check_app, export_app, import_app, r_script_cmd
     from mediamix.cli.serve import serve_cmd
+    from mediamix.cli.stream import stream_app
     from mediamix.cli.transform import transform_cmd
     from mediamix.cli.worker import worker_cmd
 
@@ -428,6 +429,7 @@ def _register_commands() -> None:
     app.command("worker")(worker_cmd)
     app.add_typer(audit_app, name="audit")
     app.add_typer(privacy_app, name="privacy")
+    app.add_typer(stream_app, name="stream")
 
 
 _register_commands()

@@ -283,3 +283,75 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 _dataset_cmd("kaggle")
 _dataset_cmd("huggingface")
+
+
+@ingest_app.command("ga4-export")
+def ingest_ga4_export_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="GA4 BigQuery export files (events_YYYYMMDD; NDJSON or Parquet)."),
+    ],
+    channel_rules: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML list of {channel, source, medium} rules (regular expressions) tried "
+            "before the default channel grouping."
+        ),
+    ] = None,
+    conversion_event: Annotated[
+        list[str] | None,
+        typer.Option(help="Event name counted as a conversion (repeat; default purchase)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the event log here (CSV, for `mediamix attribute`) instead."),
+    ] = None,
+) -> None:
+    """Turn GA4 BigQuery exports into the attribution event log (one touch per session,
+    channel from source and medium) and load it like `ingest events`, or write it with --out."""
+    from mediamix.service.ga4 import ingest_ga4_export
+
+    settings = load_settings()
+    with working("reading the GA4 export"):
+        outcome = ingest_ga4_export(
+            settings.home,
+            files,
+            rules_file=channel_rules,
+            conversion_events=conversion_event or ["purchase"],
+            out=out,
+            pseudonymize_key=settings.pseudonymize_secret(),
+        )
+    where = (
+        f"wrote {outcome.out}"
+        if outcome.out is not None
+        else f"loaded into the warehouse (load {outcome.load.load_id})"
+        if outcome.load is not None
+        else ""
+    )
+    _out.print(
+        f"{outcome.sessions} session(s), {outcome.conversions} converting; {where}", markup=False
+    )
+
+
+@ingest_app.command("ga4")
+def ingest_ga4_cmd(
+    property_id: Annotated[str, typer.Option("--property", help="GA4 property id (digits).")],
+    start: Annotated[str, typer.Option(help="First day (ISO date).")],
+    end: Annotated[
+        str | None, typer.Option(help="Last day (ISO date; default yesterday, UTC).")
+    ] = None,
+    fallback_synthetic: Annotated[
+        bool, typer.Option(help="Load synthetic data when the Data API cannot serve.")
+    ] = False,
+) -> None:
+    """Load daily revenue, key events and sessions by session default channel group from
+    the GA4 Data API (credentials: Application Default Credentials)."""
+    from mediamix.service.ga4 import ingest_ga4
+
+    settings = load_settings()
+    first, last = _period(start, end)
+    with working("fetching from GA4"):
+        outcome = ingest_ga4(
+            settings.home, property_id, first, last, fallback_synthetic=fallback_synthetic
+        )
+    _print_source(outcome)

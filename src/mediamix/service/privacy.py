@@ -15,12 +15,23 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mediamix.errors import InputError
 from mediamix.io.atomic import atomic_write_text
 from mediamix.io.table import ReadLimits, read_table
 
-__all__ = ["EventLoad", "export_users", "forget_users", "ingest_events", "pseudonym"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "EventLoad",
+    "export_users",
+    "forget_users",
+    "ingest_event_frame",
+    "ingest_events",
+    "pseudonym",
+]
 
 
 @dataclass(frozen=True)
@@ -70,13 +81,26 @@ def ingest_events(
     InputError
         Bad file, columns or values; nothing is written.
     """
+    table = read_table(file, limits)
+    return ingest_event_frame(home, table.frame, table.source, pseudonymize_key=pseudonymize_key)
+
+
+def ingest_event_frame(
+    home: str | Path, frame: pd.DataFrame, source: str, *, pseudonymize_key: str | None = None
+) -> EventLoad:
+    """Load an event log already in memory (``source`` names it in errors); see :func:`ingest_events`.
+
+    Raises
+    ------
+    InputError
+        Bad columns or values; nothing is written.
+    """
     from mediamix.attribution.events import check_event_log
     from mediamix.warehouse.events import load_events
     from mediamix.warehouse.store import Warehouse
 
-    table = read_table(file, limits)
-    check_event_log(table.frame, table.source)
-    frame = table.frame.copy()
+    check_event_log(frame, source)
+    frame = frame.copy()
     frame["user_id"] = frame["user_id"].astype(str).str.strip()
     if pseudonymize_key:
         frame["user_id"] = [pseudonym(u, pseudonymize_key) for u in frame["user_id"]]
