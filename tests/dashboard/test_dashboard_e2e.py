@@ -306,3 +306,25 @@ def test_another_tenants_model_is_not_found(page: Any, stack: Stack) -> None:
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_selector("[data-page=login]")
     assert page.evaluate("() => sessionStorage.getItem('mediamix.key')") is None
+
+
+def test_champion_and_challenger_from_the_registry(page: Any, stack: Stack) -> None:
+    h = stack.headers("admin")
+    base = f"{stack.base}/v1/registry/brand/versions"
+    for _ in range(2):
+        r = httpx.post(base, headers=h, json={"model_id": stack.model_id}, timeout=120)
+        assert r.status_code == 201, r.text
+    force = {"alias": "champion", "force": True, "reason": "first champion"}
+    for version, body in (("1", force), ("2", {"alias": "challenger"})):
+        r = httpx.post(f"{base}/{version}/promote", headers=h, json=body, timeout=120)
+        assert r.status_code == 200, r.text
+    summary = httpx.get(f"{stack.base}/v1/models/{stack.model_id}/summary", headers=h).json()
+    _login(page, stack, "admin")
+    page.goto(f"{stack.base}/ui/#/models/{stack.model_id}")
+    page.wait_for_selector("[data-registry=brand] table")
+    header = page.locator("[data-registry=brand] thead th").all_inner_texts()
+    assert header[1] == "champion (v1)"
+    assert header[3] == "challenger (v2)"
+    channel = next(iter(summary["channels"]))
+    row = page.locator("[data-registry=brand] tbody tr", has_text=f"{channel} ROI")
+    assert row.locator("td").nth(0).inner_text() == f"{summary['channels'][channel]['roi']:.2f}"

@@ -288,7 +288,9 @@ async function modelPage(id) {
     diagnosticsCard(diag)));
   const decompCard = h("section", { class: "card", "aria-labelledby": "dec-h" }, h("h2", { id: "dec-h" }, "Decomposition"), h("p", { class: "muted" }, "Loading…"));
   const curvesCard = h("section", { class: "card", "aria-labelledby": "cur-h" }, h("h2", { id: "cur-h" }, "Response curves"), h("p", { class: "muted" }, "Loading…"));
-  main.append(decompCard, curvesCard, await compareCard(id, summary));
+  const compare = h("section", { class: "card", "aria-labelledby": "cmp-h" }, h("h2", { id: "cmp-h" }, "Champion and challenger"), h("p", { class: "muted" }, "Loading…"));
+  main.append(decompCard, curvesCard, compare);
+  fillCompare(compare, id, summary).catch((e) => compare.append(problemList(e)));
   fillDecomposition(decompCard, id, names, colour).catch((e) => decompCard.append(problemList(e)));
   fillCurves(curvesCard, id, names, colour).catch((e) => curvesCard.append(problemList(e)));
 }
@@ -365,26 +367,50 @@ async function fillCurves(card, id, names, colour) {
     grid);
 }
 
-async function compareCard(id, summary) {
+async function fillCompare(card, id, summary) {
+  card.replaceChildren(h("h2", { id: "cmp-h" }, "Champion and challenger"));
+  let registered = [];
+  try { registered = await api("/v1/registry"); } catch (e) { registered = []; }  // no registry on this server
+  const entry = registered.find((r) => r.versions.some((v) => v.model_id === id));
+  if (entry) {
+    const mine = entry.versions.find((v) => v.model_id === id);
+    const role = (alias) => entry.versions.find((v) => v.aliases.includes(alias));
+    const champ = role("champion"), chall = role("challenger");
+    card.append(h("p", {}, `Registered as ${entry.name} version ${mine.version}`,
+      mine.aliases.length ? ` (${mine.aliases.join(", ")})` : "", "."));
+    if (champ && chall) {
+      const enc = encodeURIComponent(entry.name);
+      const [a, b] = await Promise.all([api(`/v1/registry/${enc}/versions/champion`), api(`/v1/registry/${enc}/versions/challenger`)]);
+      card.append(h("div", { "data-registry": entry.name }, sideBySide(`champion (v${champ.version})`, a.summary, a.holdout_nrmse,
+        `challenger (v${chall.version})`, b.summary, b.holdout_nrmse)));
+    } else {
+      card.append(h("p", { class: "muted" }, `${entry.name} has no champion and challenger pair yet (mediamix models promote, or POST /v1/registry/NAME/versions/N/promote).`));
+    }
+  } else {
+    card.append(h("p", { class: "muted" }, "This model is not in the registry; compare it with another model of the tenant instead."));
+  }
   const others = (await api("/v1/models")).filter((m) => m.id !== id);
-  const card = h("section", { class: "card", "aria-labelledby": "cmp-h" }, h("h2", { id: "cmp-h" }, "Champion and challenger"));
-  if (!others.length) { card.append(h("p", { class: "muted" }, "No other model of this tenant to compare with.")); return card; }
+  if (!others.length) return card;
   const sel = h("select", { id: "challenger" }, others.map((o) => h("option", { value: o.id }, `${o.id.slice(0, 12)} (${o.engine}, ${day(o.created_at)})`)));
   const out = h("div");
   const run = async () => {
     try {
       const other = await api(`/v1/models/${encodeURIComponent(sel.value)}/summary`);
-      const names = Array.from(new Set([...Object.keys(summary.channels), ...Object.keys(other.channels)]));
-      const rows = names.map((n) => { const a = summary.channels[n] || {}, b = other.channels[n] || {};
-        return [n, ratio(a.roi), range(a.roi_interval, ratio), ratio(b.roi), range(b.roi_interval, ratio)]; });
-      rows.push(["R²", ratio(summary.metrics.r2), "", ratio(other.metrics.r2), ""], ["NRMSE", ratio(summary.metrics.nrmse), "", ratio(other.metrics.nrmse), ""]);
-      out.replaceChildren(table(["", "This model ROI", "90% interval", "Other ROI", "90% interval"], rows, { numeric: [1, 2, 3, 4] }));
+      out.replaceChildren(sideBySide("this model", summary, null, sel.value.slice(0, 12), other, null));
     } catch (e) { out.replaceChildren(problemList(e)); }
   };
-  card.append(h("p", { class: "muted" }, "This model beside another of the tenant's models (the API has no registry aliases yet)."),
-    h("div", { class: "row" }, h("div", { class: "field" }, h("label", { for: "challenger" }, "Compare with"), sel),
-      h("div", { class: "field" }, h("button", { type: "button", class: "secondary", onclick: run }, "Compare"))), out);
+  card.append(h("div", { class: "row" }, h("div", { class: "field" }, h("label", { for: "challenger" }, "Compare with another model"), sel),
+    h("div", { class: "field" }, h("button", { type: "button", class: "secondary", onclick: run }, "Compare"))), out);
   return card;
+}
+
+function sideBySide(nameA, a, holdA, nameB, b, holdB) {
+  const names = Array.from(new Set([...Object.keys(a.channels), ...Object.keys(b.channels)]));
+  const rows = names.map((n) => { const x = a.channels[n] || {}, y = b.channels[n] || {};
+    return [`${n} ROI`, ratio(x.roi), range(x.roi_interval, ratio), ratio(y.roi), range(y.roi_interval, ratio)]; });
+  rows.push(["R²", ratio(a.metrics.r2), "", ratio(b.metrics.r2), ""], ["NRMSE", ratio(a.metrics.nrmse), "", ratio(b.metrics.nrmse), ""]);
+  if (holdA != null || holdB != null) rows.push(["holdout NRMSE", ratio(holdA), "", ratio(holdB), ""]);
+  return table(["", nameA, "90% interval", nameB, "90% interval"], rows, { numeric: [1, 2, 3, 4], caption: `${nameA} beside ${nameB}` });
 }
 
 /* ---------------------------------------------------------------- planner */
