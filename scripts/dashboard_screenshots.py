@@ -87,11 +87,26 @@ def _fit(base: str, headers: dict[str, str], data: Path) -> str:
     for _ in range(1200):
         state = httpx.get(f"{base}/v1/jobs/{job_id}", headers=headers, timeout=30).json()
         if state["state"] == "succeeded":
-            return str(state["result"]["model_id"])
+            model_id = str(state["result"]["model_id"])
+            _register(base, headers, model_id)
+            return model_id
         if state["state"] in {"failed", "cancelled"}:
             raise SystemExit(f"fit job {state['state']}: {state['error']}")
         time.sleep(0.5)
     raise SystemExit("fit job did not finish")
+
+
+def _register(base: str, headers: dict[str, str], model_id: str) -> None:
+    """Register the model twice as ``brand``: version 1 champion, version 2 challenger."""
+    versions = f"{base}/v1/registry/brand/versions"
+    for _ in range(2):
+        httpx.post(
+            versions, headers=headers, json={"model_id": model_id}, timeout=120
+        ).raise_for_status()
+    champion = {"alias": "champion", "force": True, "reason": "screenshots"}
+    for version, body in (("1", champion), ("2", {"alias": "challenger"})):
+        r = httpx.post(f"{versions}/{version}/promote", headers=headers, json=body, timeout=120)
+        r.raise_for_status()
 
 
 def _shoot(base: str, key: str, model_id: str, out: Path, paths_file: Path) -> list[Path]:
@@ -121,6 +136,7 @@ def _shoot(base: str, key: str, model_id: str, out: Path, paths_file: Path) -> l
             page.goto(f"{base}/ui/#/models/{model_id}")
             page.wait_for_selector(".curves svg")
             page.wait_for_selector("#dec-h + .grid svg")
+            page.wait_for_selector("[data-registry] table")
             snap("model")
             page.goto(f"{base}/ui/#/models/{model_id}/planner")
             page.wait_for_selector("#planner-status:has-text('Up to date')")
