@@ -91,6 +91,9 @@ def _call(
     if (method, path) == ("POST", "/v1/attribution"):
         paths = b"path;total_conversions;total_null\ntv > search;3;1\nsearch;1;2\n"
         return c.post(url, headers=headers, files={"journeys": ("paths.csv", paths)})
+    if path.endswith(("/scenarios", "/scenarios/export")):
+        what_if = {"scenarios": {"a": {"tv": 1.0, "search": 2.0}}}
+        return c.post(url, headers=headers, json=what_if)
     if (method, path) == ("POST", "/v1/registry/{name}/versions"):
         return c.post(url, headers=headers, json={"model_id": ids["model_id"]})
     if path.endswith("/promote"):

@@ -31,6 +31,7 @@ from mediamix.api.routes import (
     job_routes,
     model_routes,
     registry_routes,
+    scenario_routes,
     warehouse_routes,
 )
 from mediamix.api.worker import take_back_lost_jobs
@@ -135,6 +136,7 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         dataset_routes.router,
         model_routes.router,
         registry_routes.router,
+        scenario_routes.router,
         attribution_routes.router,
         warehouse_routes.router,
         job_routes.router,
@@ -152,6 +154,9 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         RequestValidationError: _validation_error,
         StarletteHTTPException: _http_error,
     }
+    from mediamix.dashboard.routes import router as dashboard_router
+
+    app.include_router(dashboard_router)
     for exc_type, handler in handlers.items():
         app.add_exception_handler(exc_type, handler)
     if config.api.cors_origins:

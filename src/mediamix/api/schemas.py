@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "DatasetOut",
@@ -20,6 +20,9 @@ __all__ = [
     "PredictOut",
     "PredictRequest",
     "ProblemOut",
+    "ScenarioExportRequest",
+    "ScenariosRequest",
+    "SessionOut",
 ]
 
 Objective = Literal["revenue", "roi", "target_roi", "target_mroi", "target_revenue"]
@@ -267,3 +270,60 @@ class PromoteRequest(BaseModel):
     reason: str | None = Field(default=None, min_length=1, max_length=500)
     force: bool = False
     roi_tolerance: float | None = Field(default=None, gt=0, le=10)
+
+
+# no control characters: names end up in file cells and headers
+ScenarioName = Annotated[
+    str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+ChannelName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Spend = Annotated[float, Field(ge=0.0, le=1e15, allow_inf_nan=False)]
+
+
+class ScenariosRequest(BaseModel):
+    """What-if allocations to compare with the current mix (nothing is optimized)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"scenarios": {"more_search": {"tv": 30000.0, "search": 70000.0}}}]
+        },
+    )
+
+    scenarios: dict[ScenarioName, dict[ChannelName, Spend]] = Field(
+        min_length=1,
+        max_length=20,
+        description="name -> channel -> spend (totals over the plan, every channel of the "
+        "model); the names current, optimized and recommended are reserved",
+    )
+    periods: int | None = Field(
+        None, ge=1, le=10_000, description="plan length (default: the modeling window)"
+    )
+
+
+class ScenarioExportRequest(ScenariosRequest):
+    """Scenarios to export, with the constraints the planner used for them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "scenarios": {"more_search": {"tv": 30000.0, "search": 70000.0}},
+                    "constraints": {"channels": {"tv": {"min": 10000.0}}},
+                }
+            ]
+        },
+    )
+
+    constraints: dict[str, Any] | None = Field(
+        None, description="The constraints document (C.yaml of CONTRACTS.md) as JSON."
+    )
+
+
+class SessionOut(BaseModel):
+    """Who the key is: its tenant and scopes (never the key)."""
+
+    tenant: str = Field(examples=["acme"])
+    key_id: str = Field(examples=["k_3f2a1b"])
+    scopes: list[str] = Field(examples=[["model:read", "optimize:run"]])

@@ -21,6 +21,7 @@ __all__ = [
     "CheckedUpload",
     "attribute",
     "check_upload",
+    "compare_scenarios",
     "export_mart",
     "fit_model",
     "ingest_dataset",
@@ -28,6 +29,7 @@ __all__ = [
     "media_response",
     "model_diagnostics",
     "optimize_model",
+    "planning_curves",
     "predict",
     "read_limits",
     "render_report",
@@ -301,3 +303,45 @@ def export_mart(warehouse_home: Path, folder: Path) -> None:
     from mediamix.service.transform import export_mmm_input
 
     export_mmm_input(warehouse_home, folder)
+
+
+def planning_response(result: Any, periods: int | None) -> Any:
+    """The response model the optimizer plans on, for a loaded fit and plan length."""
+    from mediamix.models.response import FittedResponse
+
+    return FittedResponse(result, periods)
+
+
+def compare_scenarios(
+    result: Any, scenarios: Mapping[str, Any], periods: int | None
+) -> dict[str, Any]:
+    """The current mix and the what-if allocations side by side on the planning model
+    (:func:`mediamix.service.optimize.compare_scenarios`); problems name ``scenarios``."""
+    from mediamix.service.optimize import compare_scenarios as compare
+
+    return compare(planning_response(result, periods), scenarios, file="scenarios")
+
+
+def planning_curves(result: Any, multiples: Sequence[float], periods: int | None) -> Any:
+    """Response curves with their 90% band on the planning model (a table)."""
+    from mediamix.service.optimize import planning_curves as curves
+
+    return curves(planning_response(result, periods), list(multiples))
+
+
+def check_constraints(document: Mapping[str, Any], channels: Sequence[str]) -> None:
+    """Check a constraints document as ``mediamix optimize --constraints`` would.
+
+    Raises
+    ------
+    InputError
+        Unknown keys or bad values (named by key path), or channels the model lacks.
+    """
+    from mediamix.optimization.constraints import constraints_from_dict
+
+    cons = constraints_from_dict(document, file="constraints")
+    unknown = sorted(set(cons.channels) - set(channels))
+    if unknown:
+        raise InputError.single(
+            f"channels not in the model: {unknown}", file="constraints", column="channels"
+        )

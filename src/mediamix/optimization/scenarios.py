@@ -237,7 +237,8 @@ def scenario_block(
     """JSON-ready side-by-side comparison for ``plan.json`` (``scenarios``).
 
     Per scenario: ``total_spend``, ``total_response``, ``roi``, ``change_vs_current``
-    (relative change of the response against the ``baseline`` scenario) and the
+    (relative change of the response against the ``baseline`` scenario),
+    ``response_interval`` (90% over the model's draws, or null without draws) and the
     channels (spend, response, ROI, marginal ROI). With a
     :class:`~mediamix.optimization.response.PosteriorResponseModel`, also
     ``probability_better``: the share of draws in which the scenario's response
@@ -258,6 +259,9 @@ def scenario_block(
                 (plan.total_response - base.total_response) / abs(base.total_response)
                 if base is not None and base.total_response
                 else None
+            ),
+            "response_interval": (
+                list(plan.response_interval) if plan.response_interval is not None else None
             ),
             "channels": {k: v.to_dict() for k, v in plan.channels.items()},
         }

@@ -40,11 +40,13 @@ from mediamix.service.weekly import WeeklyPlan, optimize_weekly, plan_weekly
 
 __all__ = [
     "WeeklyPlan",
+    "compare_scenarios",
     "model_response",
     "optimize",
     "optimize_request",
     "optimize_weekly",
     "plan_weekly",
+    "planning_curves",
     "reach_response",
 ]
 
@@ -287,3 +289,51 @@ def reach_response(reach_file: str | Path, periods: int | None = None) -> Respon
         raise InputError.single("periods must be a positive number of periods", column="periods")
     model, _ = read_reach(reach_file, periods=periods)
     return model
+
+
+def compare_scenarios(
+    model: ResponseModel, scenarios: Mapping[str, Any], *, file: str | None = None
+) -> dict[str, Any]:
+    """The current mix and what-if allocations side by side, nothing optimized.
+
+    What the planner shows while a user edits budgets: per allocation its
+    expected response, ROI, 90% interval over the model's draws, change against the
+    current mix and (with draws) the probability of beating it; the same block as
+    ``plan.json``'s ``scenarios`` (:func:`mediamix.optimization.scenarios.scenario_block`),
+    on the same response model the optimizer plans on.
+
+    Raises
+    ------
+    InputError
+        Allocations that do not name every channel of the model with a spend
+        ``>= 0`` (named by scenario and channel, in ``file``), reserved names, or a
+        model that does not know the current spend of every channel.
+    """
+    from mediamix.optimization.scenarios import scenario_block, scenarios_from_dict
+
+    current = current_spend_of(model)
+    if current is None or any(current.get(c) is None for c in model.channels):
+        raise InputError.single(
+            "comparing scenarios needs the current spend of every channel", column="scenarios"
+        )
+    what_ifs = scenarios_from_dict(dict(scenarios), model.channels, file=file)
+    allocations: dict[str, Mapping[str, float]] = {
+        "current": {c: float(current[c] or 0.0) for c in model.channels},
+        **what_ifs,
+    }
+    return scenario_block(model, allocations)
+
+
+def planning_curves(model: ResponseModel, multiples: Any) -> Any:
+    """Each channel's response curve on the planning model, with its 90% band.
+
+    The table of :func:`mediamix.optimization.bands.curve_bands` around the model's
+    current spend (``channel, multiple, spend, response, lower, upper,
+    marginal_roi``): the basis the optimizer and the planner use.
+    """
+    from mediamix.optimization.bands import curve_bands
+
+    current = current_spend_of(model)
+    if current is None or any(current.get(c) is None for c in model.channels):
+        raise InputError.single("curves need the current spend of every channel")
+    return curve_bands(model, {c: float(current[c] or 0.0) for c in model.channels}, multiples)
