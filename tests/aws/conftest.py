@@ -3,7 +3,8 @@
 moto 5.2 has no SageMaker ``UpdateEndpoint``; :func:`_add_update_endpoint` gives
 its fake backend one that behaves like the service: the endpoint reports
 ``Updating`` on the first describe after the update, then ``InService`` on the
-new config.
+new config (or, for an endpoint in ``FAILING_UPDATES``, ``InService`` on the old
+config with a ``FailureReason``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 pytest.importorskip("moto", reason="needs the aws extra (boto3, moto[server])")
 
-from _aws_helpers import REGION
+from _aws_helpers import FAILING_UPDATES, REGION
 from moto.core.responses import ActionResult
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.responses import SageMakerResponse
@@ -33,11 +34,16 @@ def _add_update_endpoint() -> None:
     def backend_update(self: Any, endpoint_name: str, endpoint_config_name: str) -> str:
         endpoint = self.endpoints[endpoint_name]
         config = self.describe_endpoint_config(endpoint_config_name)
+        endpoint.endpoint_status = "Updating"
+        if endpoint_name in FAILING_UPDATES:
+            FAILING_UPDATES.discard(endpoint_name)
+            endpoint.failure_reason = "container did not answer /ping"
+            return endpoint.arn
+        endpoint.failure_reason = None
         endpoint.endpoint_config_name = endpoint_config_name
         endpoint.production_variants = endpoint._process_production_variants(
             config["ProductionVariants"]
         )
-        endpoint.endpoint_status = "Updating"
         return endpoint.arn
 
     original_describe = sm_models.SageMakerModelBackend.describe_endpoint

@@ -428,6 +428,11 @@ def _register_commands() -> None:
     app.command("worker")(worker_cmd)
     app.add_typer(audit_app, name="audit")
     app.add_typer(privacy_app, name="privacy")
+    from mediamix.cli.aws import deploy_app, storage_app, train_app
+
+    app.add_typer(storage_app, name="storage")
+    app.add_typer(deploy_app, name="deploy")
+    app.add_typer(train_app, name="train")
 
 
 _register_commands()
