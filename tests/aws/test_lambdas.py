@@ -127,3 +127,19 @@ def test_drift_without_names_is_a_json_4xx(monkeypatch: pytest.MonkeyPatch) -> N
     answer = drift_handler({"detail": {}}, None)
     assert answer["statusCode"] == 422
     assert _body(answer)["problems"][0]["column"] == "model"
+
+
+def test_handlers_load_no_web_or_tracking_stack() -> None:
+    """The Lambda package holds the core stack and boto3 only (docs/deploy-aws.md)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mediamix.lambdas.handlers, mediamix.service.cloud, mediamix.service.drift, "
+        "mediamix.service.optimize, mediamix.models.response\n"
+        "heavy = ('fastapi', 'mlflow', 'duckdb', 'jax', 'matplotlib', 'pyspark', 'sqlalchemy')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
