@@ -38,6 +38,7 @@ from typing import Any
 from mediamix.aws.clients import AwsConfig
 from mediamix.errors import InputError
 from mediamix.io.artifact_checks import MAX_FILE_BYTES, check_json_text
+from mediamix.io.artifacts import load_artifact, sha256_file
 from mediamix.io.atomic import atomic_dir
 
 __all__ = [
@@ -106,14 +107,6 @@ def _new_version() -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _safe_relative(name: object, where: str) -> PurePosixPath:
     if not isinstance(name, str) or not name or "\\" in name:
         raise InputError.single(f"manifest names an invalid file {name!r}", file=where)
@@ -165,7 +158,7 @@ class S3Store:
         entries: dict[str, dict[str, Any]] = {}
         for rel, path in files:
             key = f"{staging}/{rel}"
-            digest = _sha256(path)
+            digest = sha256_file(path)
             self.client.upload_file(str(path), self.root.bucket, key, ExtraArgs=dict(sse))
             entries[rel] = {"key": key, "sha256": digest, "size": path.stat().st_size}
             log.debug("uploaded %s", key)
@@ -332,8 +325,6 @@ class S3Store:
 
 def _check_model(folder: Path) -> None:
     """Run the safe-artifact checks on a fetched fit output or model folder."""
-    from mediamix.io.artifacts import load_artifact
-
     model = folder / "model" if (folder / "model" / "manifest.json").is_file() else folder
     load_artifact(model)
 

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,73 +79,69 @@ def _request(event: Any) -> dict[str, Any]:
     return event
 
 
-def optimize_handler(event: Any, context: Any = None) -> dict[str, Any]:
-    """A budget plan from a stored model (see the module docstring for the shapes)."""
-    from mediamix.service.cloud import plan_from_store
-
+def _answered(what: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``call``'s document as a 200, or its error as the API's error body (no traceback)."""
     try:
-        request = _request(event)
-        model = request.get("model")
-        if not isinstance(model, str) or not model:
-            raise InputError.single(
-                "a stored model name is required", file="request body", column="model"
-            )
-        version = request.get("version")
-        if version is not None and not isinstance(version, str):
-            raise InputError.single("expected a version id", file="request body", column="version")
-        fields = {k: v for k, v in request.items() if k not in _OPTIMIZE_KEYS}
-        settings = load_settings()
-        plan = plan_from_store(
-            settings.storage_uri,
-            settings.aws_config(),
-            model,
-            fields,
-            version=version,
-            cache=_CACHE,
-        )
+        return _answer(200, call())
     except InputError as exc:
-        return _error(
-            422, "invalid_input", f"{len(exc.problems)} problem(s) in the input", _problems(exc)
-        )
+        message = f"{len(exc.problems)} problem(s) in the input"
+        return _error(422, "invalid_input", message, _problems(exc))
     except MediamixError as exc:
         return _error(400, "error", str(exc))
     except Exception:
-        log.exception("optimize failed")
+        log.exception("%s failed", what)
         return _error(500, "internal", "internal error (see the function's log)")
-    return _answer(200, plan)
+
+
+def optimize_handler(event: Any, context: Any = None) -> dict[str, Any]:
+    """A budget plan from a stored model (see the module docstring for the shapes)."""
+    return _answered("optimize", lambda: _plan(event))
+
+
+def _plan(event: Any) -> dict[str, Any]:
+    from mediamix.service.cloud import plan_from_store
+
+    request = _request(event)
+    model = request.get("model")
+    if not isinstance(model, str) or not model:
+        raise InputError.single(
+            "a stored model name is required", file="request body", column="model"
+        )
+    version = request.get("version")
+    if version is not None and not isinstance(version, str):
+        raise InputError.single("expected a version id", file="request body", column="version")
+    fields = {k: v for k, v in request.items() if k not in _OPTIMIZE_KEYS}
+    settings = load_settings()
+    return plan_from_store(
+        settings.storage_uri, settings.aws_config(), model, fields, version=version, cache=_CACHE
+    )
 
 
 def drift_handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Scheduled drift check of a stored model on the latest landed weeks."""
+    return _answered("drift check", lambda: _drift(event))
+
+
+def _drift(event: Any) -> dict[str, Any]:
     from mediamix.service.cloud import drift_from_store
 
     event = event if isinstance(event, dict) else {}
     detail = event.get("detail") if isinstance(event.get("detail"), dict) else event
     model = detail.get("model") or os.environ.get("MEDIAMIX_DRIFT_MODEL")
     data = detail.get("data") or os.environ.get("MEDIAMIX_DRIFT_DATA")
-    try:
-        if not model or not data:
-            raise InputError.single(
-                "name the stored model and landing data (event 'model'/'data' or "
-                "MEDIAMIX_DRIFT_MODEL/MEDIAMIX_DRIFT_DATA)",
-                column="model" if not model else "data",
-            )
-        settings = load_settings()
-        outcome = drift_from_store(
-            settings.storage_uri,
-            settings.aws_config(),
-            str(model),
-            str(data),
-            thresholds=detail.get("thresholds"),
+    if not model or not data:
+        raise InputError.single(
+            "name the stored model and landing data (event 'model'/'data' or "
+            "MEDIAMIX_DRIFT_MODEL/MEDIAMIX_DRIFT_DATA)",
+            column="model" if not model else "data",
         )
-    except InputError as exc:
-        return _error(
-            422, "invalid_input", f"{len(exc.problems)} problem(s) in the input", _problems(exc)
-        )
-    except MediamixError as exc:
-        return _error(400, "error", str(exc))
-    except Exception:
-        log.exception("drift check failed")
-        return _error(500, "internal", "internal error (see the function's log)")
+    settings = load_settings()
+    outcome = drift_from_store(
+        settings.storage_uri,
+        settings.aws_config(),
+        str(model),
+        str(data),
+        thresholds=detail.get("thresholds"),
+    )
     log.info("drift check of %s: retrain=%s", model, outcome["retrain"])
-    return _answer(200, outcome)
+    return outcome
