@@ -134,13 +134,16 @@ class S3Store:
         self.config = config or AwsConfig()
         self.client = client if client is not None else self.config.client("s3")
 
-    def _base(self, store: str, name: str) -> str:
+    def _store_key(self, store: str) -> str:
         if store not in STORES:
             raise InputError.single(
                 f"unknown store {store!r}; expected one of {', '.join(STORES)}", column="store"
             )
+        return self.root.key(store)
+
+    def _base(self, store: str, name: str) -> str:
         _check_name("name", name)
-        return self.root.key(store, name)
+        return f"{self._store_key(store)}/{name}"
 
     def publish(self, store: str, name: str, folder: str | Path) -> str:
         """Upload every file of ``folder`` as a new version of ``store/name``; its id.
@@ -214,7 +217,7 @@ class S3Store:
 
     def names(self, store: str) -> list[str]:
         """Names under ``store`` that have at least one published version."""
-        base = self._base(store, "x").rsplit("/", 1)[0] + "/"
+        base = self._store_key(store) + "/"
         names: set[str] = set()
         for key in self._keys(base):
             parts = key[len(base) :].split("/")
