@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mediamix.aws.clients import AwsConfig
 from mediamix.tracking.config import TrackingConfig
 
 __all__ = ["Settings", "load_settings"]
@@ -40,6 +41,15 @@ class Settings(BaseSettings):
         When set (``MEDIAMIX_PSEUDONYMIZE_KEY``), user ids of event logs are replaced
         by their keyed hash on ingest; erasure and export hash the ids given with it.
         Keep it in a secrets store: without it, pseudonymized users cannot be found.
+    storage_uri : str or None
+        ``s3://bucket/prefix`` where model artifacts, raw landing and reports are
+        published as versions (``MEDIAMIX_STORAGE_URI``); default: none (local only).
+    s3_kms_key_id : str or None
+        KMS key of server-side encryption for every S3 put (``MEDIAMIX_S3_KMS_KEY_ID``);
+        default: SSE-S3.
+    aws_region, aws_endpoint_url : str or None
+        Region and a single endpoint for every AWS service (``MEDIAMIX_AWS_REGION``,
+        ``MEDIAMIX_AWS_ENDPOINT_URL``: LocalStack or a moto server); default: boto3's own.
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
@@ -53,6 +63,18 @@ class Settings(BaseSettings):
     tracking: bool = True
     tracking_uri: str | None = None
     pseudonymize_key: SecretStr | None = None
+    storage_uri: str | None = None
+    s3_kms_key_id: str | None = None
+    aws_region: str | None = None
+    aws_endpoint_url: str | None = None
+
+    def aws_config(self) -> AwsConfig:
+        """Region, endpoint and encryption key of every AWS call."""
+        return AwsConfig(
+            region=self.aws_region or None,
+            endpoint_url=self.aws_endpoint_url or None,
+            kms_key_id=self.s3_kms_key_id or None,
+        )
 
     def pseudonymize_secret(self) -> str | None:
         """The pseudonymization key's value, or ``None`` when ids are kept as given."""

@@ -117,7 +117,7 @@ def test_import_is_light():
     code = (
         "import sys, mediamix, mediamix.data.validation, mediamix.models.ridge, mediamix.cli.app;"
         "heavy = ['fastapi', 'mlflow', 'duckdb', 'jax', 'numpyro', 'matplotlib', 'plotly', 'pyspark',"
-        " 'airflow', 'dbt'];"
+        " 'airflow', 'dbt', 'boto3', 'botocore'];"
         "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -430,6 +430,11 @@ def _register_commands() -> None:
     app.add_typer(audit_app, name="audit")
     app.add_typer(privacy_app, name="privacy")
     app.add_typer(stream_app, name="stream")
+    from mediamix.cli.aws import deploy_app, storage_app, train_app
+
+    app.add_typer(storage_app, name="storage")
+    app.add_typer(deploy_app, name="deploy")
+    app.add_typer(train_app, name="train")
 
 
 _register_commands()
