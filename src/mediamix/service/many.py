@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -339,8 +338,3 @@ def _summaries(
         frame = frame.sort_values(list(group_by)).reset_index(drop=True)
     problems.sort(key=lambda p: (p.file or "", p.row or 0))
     return frame, problems
-
-
-def cpu_count() -> int:
-    """Cores this process may use (the default of the local pool's workers)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
