@@ -83,6 +83,11 @@ class ManyOptions:
         Bootstrap draws behind each model's ROI intervals.
     spark_master : str
         Master of the local session built when no session is passed.
+
+    Examples
+    --------
+    >>> ManyOptions(group_by=("brand", "market", "kpi"), backend=ManyBackend.LOCAL).workers
+    2
     """
 
     group_by: tuple[str, ...]
