@@ -27,7 +27,16 @@ from mediamix.attribution.layout import (
 )
 from mediamix.errors import InputError, Problem
 
-__all__ = ["JOURNEY_PATHS_SQL", "JOURNEY_TOUCHES_SQL", "check_event_log", "read_event_log"]
+__all__ = [
+    "JOURNEY_PATHS_SQL",
+    "JOURNEY_TOUCHES_SQL",
+    "SECONDS_PER_DAY",
+    "bad_rows_problem",
+    "check_event_log",
+    "event_checks",
+    "journeys_from_touches",
+    "read_event_log",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +102,15 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# Long (about 70 lines): one SQL check per column rule, in the order the problems are
+# Long (about 50 lines): one SQL check per column rule, in the order the problems are
 # reported; each check is three lines of the same shape.
-def _validate_events(con: Any, columns: Sequence[str], file: str | None) -> None:
-    """Row-level checks on the all-VARCHAR ``raw`` table; raises :class:`InputError`."""
+def event_checks(columns: Sequence[str]) -> list[tuple[str, str, str]]:
+    """The row rules of an event log as ``(column, SQL condition of a bad row, message)``.
+
+    The conditions are standard SQL on the all-text columns (``TRY_CAST``, ``TRIM``,
+    ``POSITION``) that DuckDB and Spark SQL both run; identifiers are double-quoted
+    (Spark reads them with backticks instead).
+    """
     checks: list[tuple[str, str, str]] = [
         ("user_id", "user_id IS NULL OR TRIM(user_id) = ''", "empty user_id"),
         (
@@ -142,8 +156,31 @@ def _validate_events(con: Any, columns: Sequence[str], file: str | None) -> None
                 "milestone must be 0 or 1, found '{value}'",
             )
         )
+    return checks
+
+
+def bad_rows_problem(
+    column: str, message: str, found: Sequence[tuple[Any, Any]], count: int, file: str | None
+) -> Problem:
+    """The problem for a broken rule: its first rows ``found`` (row number, value) of ``count``."""
+    rows = np.array([r[0] for r in found])
+    values = ["" if r[1] is None else r[1] for r in found]
+    p = rows_problem(rows, values, message, column, file)
+    if count > 1:
+        p = Problem(
+            message.format(value=values[0]) + f" ({count} rows in all)",
+            file=file,
+            row=p.row,
+            column=column,
+            rows=p.rows,
+        )
+    return p
+
+
+def _validate_events(con: Any, columns: Sequence[str], file: str | None) -> None:
+    """Row-level checks on the all-VARCHAR ``raw`` table; raises :class:`InputError`."""
     problems: list[Problem] = []
-    for column, condition, message in checks:
+    for column, condition, message in event_checks(columns):
         quoted = f'"{column}"'
         found = con.execute(
             f"SELECT rn, {quoted} FROM raw WHERE {condition} ORDER BY rn LIMIT {MAX_ROWS_REPORTED}"  # noqa: S608 -- column and condition are module constants
@@ -151,18 +188,7 @@ def _validate_events(con: Any, columns: Sequence[str], file: str | None) -> None
         if not found:
             continue
         count = con.execute(f"SELECT COUNT(*) FROM raw WHERE {condition}").fetchone()[0]  # noqa: S608 -- condition is a module constant
-        rows = np.array([r[0] for r in found])
-        values = ["" if r[1] is None else r[1] for r in found]
-        p = rows_problem(rows, values, message, column, file)
-        if count > 1:
-            p = Problem(
-                message.format(value=values[0]) + f" ({count} rows in all)",
-                file=file,
-                row=p.row,
-                column=column,
-                rows=p.rows,
-            )
-        problems.append(p)
+        problems.append(bad_rows_problem(column, message, found, int(count), file))
     if problems:
         raise InputError(problems)
 
@@ -294,7 +320,9 @@ def read_event_log(
             ).fetchnumpy()
         finally:
             con.close()
-    return _journeys(cols, channels, "conversion_value" in columns, "milestone" in columns, file)
+    return journeys_from_touches(
+        cols, channels, "conversion_value" in columns, "milestone" in columns, file
+    )
 
 
 def _stage(con: Any, columns: Sequence[str]) -> tuple[str, ...]:
@@ -327,7 +355,7 @@ def _stage(con: Any, columns: Sequence[str]) -> tuple[str, ...]:
     )
 
 
-def _journeys(
+def journeys_from_touches(
     cols: dict[str, Any],
     channels: tuple[str, ...],
     has_value: bool,

@@ -398,6 +398,7 @@ def _register_commands() -> None:
     from mediamix.cli.audit import audit_app
     from mediamix.cli.ingest import ingest_app
     from mediamix.cli.keys import keys_app
+    from mediamix.cli.many import fit_many_cmd
     from mediamix.cli.optimize import optimize_cmd
     from mediamix.cli.pipeline import pipeline_app
     from mediamix.cli.privacy import privacy_app
@@ -413,6 +414,7 @@ def _register_commands() -> None:
     app.command("attribute")(attribute_cmd)
     app.add_typer(ingest_app, name="ingest")
     app.command("transform")(transform_cmd)
+    app.command("fit-many")(fit_many_cmd)
     app.add_typer(pipeline_app, name="pipeline")
     app.command("reach-fit")(reach_fit_cmd)
     app.add_typer(check_app, name="check")

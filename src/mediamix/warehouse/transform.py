@@ -36,6 +36,10 @@ __all__ = [
     "PROJECT_DIR",
     "DbtRunError",
     "TransformResult",
+    "duckdb_output",
+    "invoke_dbt",
+    "prepare_project",
+    "raise_failure",
     "read_mart",
     "run_dbt",
     "transform_params_frame",
@@ -151,11 +155,27 @@ def transform_params_frame(params: pd.DataFrame | str | Path) -> pd.DataFrame:
     return frame
 
 
-def _prepare(
-    home: Path, params: pd.DataFrame | None, database: Path, duckdb_threads: int = 1
+def duckdb_output(database: Path, duckdb_threads: int = 1) -> dict[str, Any]:
+    """The dbt-duckdb profile output for the warehouse file ``database``."""
+    return {
+        "type": "duckdb",
+        "path": str(database.resolve()),
+        "schema": "main",
+        "threads": 1,
+        # one DuckDB thread: parallel float sums vary in the last bits
+        # from run to run; one thread makes rebuilt tables identical
+        "settings": {"threads": duckdb_threads},
+    }
+
+
+def prepare_project(
+    root: Path, params: pd.DataFrame | None, output: dict[str, Any]
 ) -> tuple[Path, Path]:
-    """Copy the project under ``home/dbt`` and write the profile; return both dirs."""
-    root = home / "dbt"
+    """Copy the project under ``root`` and write a profile whose one target is ``output``.
+
+    Returns the project and profiles folders. The caller holds whatever lock keeps
+    other processes from reading the copy while it is swapped.
+    """
     root.mkdir(parents=True, exist_ok=True)
     project = root / "project"
     staging = Path(tempfile.mkdtemp(prefix=".project.", dir=root))
@@ -163,29 +183,13 @@ def _prepare(
         shutil.copytree(PROJECT_DIR, staging / "project")
         if params is not None:
             params.to_csv(staging / "project" / "seeds" / "media_transform_params.csv", index=False)
-        # the writer lock is held: no other process reads the copy while it is swapped
         if project.exists():
             shutil.rmtree(project)
         (staging / "project").rename(project)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     profiles = root / "profiles"
-    profile = {
-        "mediamix": {
-            "target": "warehouse",
-            "outputs": {
-                "warehouse": {
-                    "type": "duckdb",
-                    "path": str(database.resolve()),
-                    "schema": "main",
-                    "threads": 1,
-                    # one DuckDB thread: parallel float sums vary in the last bits
-                    # from run to run; one thread makes rebuilt tables identical
-                    "settings": {"threads": duckdb_threads},
-                }
-            },
-        }
-    }
+    profile = {"mediamix": {"target": "warehouse", "outputs": {"warehouse": output}}}
     atomic_write_text(profiles / "profiles.yml", yaml.safe_dump(profile, sort_keys=False))
     return project, profiles
 
@@ -247,12 +251,14 @@ def run_dbt(
         # dbt works on a copy that replaces the warehouse only when every model and
         # test passed: a failed build leaves the warehouse exactly as it was
         build = home / "dbt" / f"build.{DB_NAME}"
-        project, profiles = _prepare(home, frame, build, duckdb_threads)
+        project, profiles = prepare_project(
+            home / "dbt", frame, duckdb_output(build, duckdb_threads)
+        )
         _checkpoint(live)
         _remove_database(build)
         shutil.copyfile(live, build)
         try:
-            result = _invoke(home, project, profiles, command, select, variables)
+            result = invoke_dbt(home / "dbt", project, profiles, command, select, variables)
             if writes and result.success:
                 _checkpoint(build)
                 with open(build, "rb") as handle:
@@ -269,7 +275,7 @@ def run_dbt(
     )
     log.info("dbt %s: %s in %.1f s", command, result.counts(), result.seconds)
     if raise_on_failure and not result.success:
-        _raise(result)
+        raise_failure(result)
     return result
 
 
@@ -294,8 +300,8 @@ def _remove_database(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _invoke(
-    home: Path,
+def invoke_dbt(
+    root: Path,
     project: Path,
     profiles: Path,
     command: str,
@@ -311,9 +317,9 @@ def _invoke(
         "--profiles-dir",
         str(profiles),
         "--target-path",
-        str(home / "dbt" / "target"),
+        str(root / "target"),
         "--log-path",
-        str(home / "dbt" / "logs"),
+        str(root / "logs"),
         "--no-send-anonymous-usage-stats",
         "--no-version-check",
         "--no-use-colors",
@@ -373,7 +379,7 @@ def _release_duckdb() -> None:
             manager._ENV = None
 
 
-def _raise(result: TransformResult) -> None:
+def raise_failure(result: TransformResult) -> None:
     tests = [n for n in result.failed if n.kind == "test" and n.status == "fail"]
     others = [n for n in result.failed if n not in tests]
     if others:

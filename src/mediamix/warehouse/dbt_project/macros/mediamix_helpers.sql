@@ -1,8 +1,18 @@
 {# Portable helpers: plain SQL or dbt's cross-database macros only. #}
 
 {% macro safe_divide(numerator, denominator) -%}
+    {#- a float quotient on every engine: DuckDB divides decimals as doubles, while Spark
+        keeps a decimal and cuts it to 6 places once the precision runs out -#}
     case when ({{ denominator }}) is null or ({{ denominator }}) = 0 then null
-         else ({{ numerator }}) / ({{ denominator }}) end
+         else {{ dbt.safe_cast('(' ~ numerator ~ ')', type_double()) }}
+              / {{ dbt.safe_cast('(' ~ denominator ~ ')', type_double()) }} end
+{%- endmacro %}
+
+{% macro exact_mean(expression) -%}
+    {#- the mean over a decimal sum: exact whatever the order rows are summed in, and the
+        same double on every engine (Spark's avg of a decimal keeps only 4 more places) -#}
+    {{ safe_divide(dbt.safe_cast('sum(' ~ dbt.safe_cast(expression, dbt.type_numeric()) ~ ')', type_double()),
+                   'count(' ~ expression ~ ')') }}
 {%- endmacro %}
 
 {% macro week_start(column) -%}
