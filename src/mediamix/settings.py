@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         When set (``MEDIAMIX_PSEUDONYMIZE_KEY``), user ids of event logs are replaced
         by their keyed hash on ingest; erasure and export hash the ids given with it.
         Keep it in a secrets store: without it, pseudonymized users cannot be found.
+    pipeline_config : Path or None
+        The scheduled path's YAML configuration (``MEDIAMIX_PIPELINE_CONFIG``), read by
+        the Airflow DAGs (docs/airflow.md).
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
@@ -53,6 +56,7 @@ class Settings(BaseSettings):
     tracking: bool = True
     tracking_uri: str | None = None
     pseudonymize_key: SecretStr | None = None
+    pipeline_config: Path | None = None
 
     def pseudonymize_secret(self) -> str | None:
         """The pseudonymization key's value, or ``None`` when ids are kept as given."""
