@@ -85,7 +85,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_path()),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'airflow' / 'airflow.db'}",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "test-only-jwt-secret",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "test-only-jwt-secret",  # pragma: allowlist secret
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "MEDIAMIX_HOME": str(root / "home"),
         "MEDIAMIX_PIPELINE_CONFIG": str(config),
