@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     aws_region, aws_endpoint_url : str or None
         Region and a single endpoint for every AWS service (``MEDIAMIX_AWS_REGION``,
         ``MEDIAMIX_AWS_ENDPOINT_URL``: LocalStack or a moto server); default: boto3's own.
+    pipeline_config : Path or None
+        The scheduled path's YAML configuration (``MEDIAMIX_PIPELINE_CONFIG``), read by
+        the Airflow DAGs (docs/airflow.md).
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
@@ -67,6 +70,7 @@ class Settings(BaseSettings):
     s3_kms_key_id: str | None = None
     aws_region: str | None = None
     aws_endpoint_url: str | None = None
+    pipeline_config: Path | None = None
 
     def aws_config(self) -> AwsConfig:
         """Region, endpoint and encryption key of every AWS call."""

@@ -115,7 +115,8 @@ def test_tampered_model_is_refused(run_cli, tmp_path):
 
 def test_import_is_light():
     code = (
-        "import sys, mediamix, mediamix.data.validation, mediamix.models.ridge, mediamix.cli.app;"
+        "import sys, mediamix, mediamix.data.validation, mediamix.models.ridge, mediamix.cli.app,"
+        " mediamix.orchestration;"
         "heavy = ['fastapi', 'mlflow', 'duckdb', 'jax', 'numpyro', 'matplotlib', 'plotly', 'pyspark',"
         " 'airflow', 'dbt', 'boto3', 'botocore'];"
         "print([m for m in heavy if m in sys.modules])"
@@ -158,3 +159,14 @@ def test_optimize_from_fitted_model(run_cli, tmp_path):
     bad = run_cli(["optimize", "--model", tmp_path / "fit", "--budget", "10", "--periods", "0"])
     assert bad.code == 2
     assert "--periods" in bad.err
+
+
+def test_airflow_dags_path_prints_the_packaged_dag_folder(run_cli):
+    res = run_cli(["airflow", "dags-path"])
+    assert res.code == 0, res.err
+    folder = Path(res.out.strip())
+    assert sorted(p.name for p in folder.glob("mediamix_*.py")) == [
+        "mediamix_ingest.py",
+        "mediamix_optimize.py",
+        "mediamix_train.py",
+    ]

@@ -74,3 +74,31 @@ def test_pipeline_run_three_times_is_identical(home: Path, cli) -> None:
     ref = json.loads((run_dir / "fit" / "summary.json").read_text())["tracking"]
     run = MlflowClient(tracking_uri=tracking.uri).get_run(ref["run_id"])
     assert run.info.status == "FINISHED"
+
+    # every run is in the run log with its steps, newest first (mediamix pipeline status)
+    from mediamix.service.runs import pipeline_status
+
+    runs = pipeline_status(home, pipeline="pipeline")
+    assert len(runs) == 4
+    assert all(r["state"] == "succeeded" for r in runs)
+    steps = [s["step"] for s in runs[0]["steps"]]
+    assert steps == ["ingest", "transform", "export", "validate", "fit", "optimize", "report"]
+    assert runs[-1]["steps"][0]["detail"]["status"] == "loaded"
+    assert runs[-1]["steps"][0]["rows"] == 60 * 3
+    assert runs[0]["steps"][0]["detail"]["status"] == "unchanged"
+    status = cli(["pipeline", "status", "--limit", "1"])
+    assert status.code == 0, status.err
+    assert status.out.startswith(runs[0]["run_id"] + "  succeeded")
+
+
+def test_a_failed_pipeline_run_is_recorded_with_its_step(home: Path, cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date_day,platform\n2024-01-01,x\n")
+    run = cli(["pipeline", "run", "--data", bad])
+    assert run.code == 2
+    from mediamix.service.runs import pipeline_status
+
+    (latest,) = pipeline_status(home, pipeline="pipeline")
+    assert latest["state"] == "failed"
+    assert [s["step"] for s in latest["steps"]] == ["ingest"]
+    assert latest["error"].startswith("ingest: InputError")

@@ -394,6 +394,7 @@ def demo_cmd(
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one per verb)."""
+    from mediamix.cli.airflow import airflow_app
     from mediamix.cli.attribute import attribute_cmd
     from mediamix.cli.audit import audit_app
     from mediamix.cli.ingest import ingest_app
@@ -416,6 +417,7 @@ def _register_commands() -> None:
     app.command("transform")(transform_cmd)
     app.command("fit-many")(fit_many_cmd)
     app.add_typer(pipeline_app, name="pipeline")
+    app.add_typer(airflow_app, name="airflow")
     app.command("reach-fit")(reach_fit_cmd)
     app.add_typer(check_app, name="check")
     app.add_typer(import_app, name="import")

@@ -88,3 +88,45 @@ def pipeline_run_cmd(
     )
     for name, path in outcome.files.items():
         _out.print(f"  {name:<14}{path}", markup=False)
+
+
+@pipeline_app.command("status")
+def pipeline_status_cmd(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many runs, newest first.")] = 10,
+    pipeline: Annotated[
+        str | None,
+        typer.Option(help="Only this pipeline: pipeline, mediamix_ingest, mediamix_train, ..."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+) -> None:
+    """Recent runs of `pipeline run` and of the Airflow DAGs: steps, durations, rows, failures."""
+    import json
+
+    from mediamix.service.runs import pipeline_status
+
+    runs = pipeline_status(load_settings().home, limit=limit, pipeline=pipeline)
+    if as_json:
+        _out.print(json.dumps(runs, indent=2), markup=False)
+        return
+    if not runs:
+        _out.print("no runs recorded yet", markup=False)
+        return
+    for run in runs:
+        _out.print(
+            f"{run['run_id']}  {run['state']}  {_seconds(run['seconds'])}"
+            + (f"  interval {run['interval']}" if run["interval"] else ""),
+            markup=False,
+        )
+        for step in run["steps"]:
+            rows = "" if step["rows"] is None else f"  {step['rows']:,} rows"
+            attempt = f"  attempt {step['attempt']}" if step["attempt"] > 1 else ""
+            _out.print(
+                f"  {step['step']:<24}{step['state']:<10}{_seconds(step['seconds'])}{rows}{attempt}",
+                markup=False,
+            )
+        if run["error"]:
+            _out.print(f"  error: {run['error']}", markup=False)
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"

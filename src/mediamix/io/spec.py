@@ -12,7 +12,7 @@ from mediamix.data.spec import ModelSpec
 from mediamix.documents import parse_yaml, read_text
 from mediamix.errors import InputError, Problem, problems_from_validation
 
-__all__ = ["WAREHOUSE", "read_spec", "spec_from_text"]
+__all__ = ["WAREHOUSE", "line_of", "read_spec", "spec_from_text"]
 
 WAREHOUSE = "warehouse"
 """``data: warehouse`` reads the ``mmm_weekly_input`` mart of the warehouse."""
@@ -80,13 +80,13 @@ def _spec_problems(exc: ValidationError, root: yaml.Node | None, source: str) ->
         exc,
         file=source,
         message=message,
-        row=lambda path: _line_of(root, keys(path)),
+        row=lambda path: line_of(root, keys(path)),
         root=None,
         skip=_UNION_TAGS,
     )
 
 
-def _line_of(root: yaml.Node | None, keys: list[Any]) -> int | None:
+def line_of(root: yaml.Node | None, keys: list[Any]) -> int | None:
     """1-based line of the deepest node the key path reaches."""
     node = root
     line = node.start_mark.line + 1 if node is not None else None

@@ -18,6 +18,7 @@ running the pipeline again for the same period gives identical tables and files.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,8 +113,6 @@ def run_pipeline(
     BusyError
         Another process is writing the warehouse.
     """
-    from mediamix.models.response import FittedResponse
-    from mediamix.optimization.solver import SpendReference, optimize_budget
 
     def say(message: str) -> None:
         log.info("pipeline: %s", message)
@@ -121,18 +120,44 @@ def run_pipeline(
             step(message)
 
     home = Path(home)
+    steps = _StepLog(home)
+    try:
+        outcome = _run(home, request, limits, tracking, say, steps)
+    except Exception as exc:
+        steps.fail(exc)
+        raise
+    steps.close()
+    return outcome
+
+
+def _run(
+    home: Path,
+    request: PipelineRequest,
+    limits: ReadLimits | None,
+    tracking: TrackingConfig | None,
+    say: Step,
+    steps: _StepLog,
+) -> PipelineOutcome:
+    from mediamix.models.response import FittedResponse
+    from mediamix.optimization.solver import SpendReference, optimize_budget
+
     say("ingest")
+    steps.start("ingest")
     ingested = _ingest(home, request, limits)
     load = ingested.load
     period = f"{load.period_start}_{load.period_end}"
     run_dir = home / "runs" / period
+    steps.rows, steps.detail = load.media_rows, {"status": load.status, "period": period}
     say(f"ingested {load.media_rows} media rows for {period} ({load.status})")
 
     say("transform (dbt build)")
+    steps.start("transform")
     result = transform(home, params=request.params)
+    steps.detail = {"counts": result.counts()}
     say(f"dbt build: {result.counts()}")
 
     say("export the mmm_weekly_input mart")
+    steps.start("export")
     kpi_type = ingested.spec.kpi_type.value if ingested.spec is not None else "revenue"
     exported = export_mmm_input(
         home,
@@ -142,12 +167,15 @@ def run_pipeline(
         end=load.period_end,
     )
 
+    steps.rows = exported.periods
     say("validate")
+    steps.start("validate")
     _, report = validate_spec(exported.spec, engine=request.engine, limits=limits)
     if not report.ok:
         raise InputError(report.problems)
 
     say(f"fit ({request.engine})")
+    steps.start("fit")
     outcome = fit(
         exported.spec,
         run_dir / "fit",
@@ -156,6 +184,7 @@ def run_pipeline(
     )
 
     say("optimize")
+    steps.start("optimize")
     response = FittedResponse(outcome.result)
     current = dict(zip(response.channels, response.current.tolist(), strict=True))
     budget = float(request.budget if request.budget is not None else sum(current.values()))
@@ -165,6 +194,7 @@ def run_pipeline(
     atomic_write_json(run_dir / "plan.json", plan_dict)
 
     say("report")
+    steps.start("report")
     write_report(run_dir / "fit", run_dir / "report.html", plan=plan_dict)
     files = {
         "data": exported.data,
@@ -201,6 +231,50 @@ def run_pipeline(
         files=files,
         plan=plan_dict,
     )
+
+
+class _StepLog:
+    """Records the run's steps in the home's run log (``mediamix pipeline status``)."""
+
+    def __init__(self, home: Path) -> None:
+        import uuid
+
+        from mediamix.service import runs
+
+        self._runs = runs
+        self.home = home
+        self.run_id = (
+            f"pipeline/{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        )
+        self.current: tuple[str, int] | None = None
+        self.rows: int | None = None
+        self.detail: dict[str, Any] = {}
+
+    def start(self, step: str) -> None:
+        self._end()
+        attempt = self._runs.begin_step(self.home, self.run_id, step, pipeline="pipeline")
+        self.current, self.rows, self.detail = (step, attempt), None, {}
+
+    def _end(self, error: str | None = None) -> None:
+        if self.current is not None:
+            step, attempt = self.current
+            self._runs.end_step(
+                self.home,
+                self.run_id,
+                step,
+                attempt,
+                rows=self.rows,
+                detail=self.detail,
+                error=error,
+            )
+            self.current = None
+
+    def fail(self, exc: BaseException) -> None:
+        self._end(error=f"{type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        self._end()
+        self._runs.finish_run(self.home, self.run_id)
 
 
 def _ingest(home: Path, request: PipelineRequest, limits: ReadLimits | None) -> IngestOutcome:

@@ -35,6 +35,8 @@ __all__ = [
     "models",
     "open_database",
     "ping",
+    "pipeline_runs",
+    "pipeline_steps",
 ]
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,36 @@ job_events = Table(
     Column("level", String(8), nullable=False),
     Column("message", Text, nullable=False),
     Index("ix_job_events_job", "job_id", "seq"),
+)
+
+# Runs of the scheduled path (``mediamix pipeline run`` and the Airflow DAGs) and their
+# steps, for ``mediamix pipeline status``: durations, row counts and failures, never data.
+pipeline_runs = Table(
+    "pipeline_runs",
+    metadata,
+    Column("run_id", String(255), primary_key=True),
+    Column("pipeline", String(64), nullable=False),
+    Column("interval", String(64), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_pipeline_runs_started", "started_at"),
+)
+
+pipeline_steps = Table(
+    "pipeline_steps",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(255), nullable=False),
+    Column("step", String(128), nullable=False),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("state", String(16), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("rows", Integer, nullable=True),
+    Column("detail", Text, nullable=True),
+    Index("ix_pipeline_steps_run", "run_id", "seq"),
 )
 
 

@@ -1,0 +1,250 @@
+"""The packaged Airflow DAGs, run with the Airflow the repository installs.
+
+Airflow's metadata database (SQLite) and the DagBag are set up once for the module;
+each DAG is then run end to end with ``dag.test()`` on a temporary ``MEDIAMIX_HOME``
+from a file source (no network), twice for the same interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+# Airflow reads its configuration when first imported: the module fixture sets the
+# environment first, so nothing here may import airflow before it
+pytestmark = [
+    pytest.mark.warehouse,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("airflow") is None, reason="needs the airflow extra"
+    ),
+]
+
+UTC = dt.UTC
+INGEST_DATE = dt.datetime(2024, 3, 1, 6, tzinfo=UTC)
+TRAIN_DATE = dt.datetime(2024, 3, 4, 2, tzinfo=UTC)  # a Monday
+OPTIMIZE_DATE = dt.datetime(2024, 3, 4, 8, tzinfo=UTC)
+
+
+def _write_config(path: Path, sources: list[dict[str, Any]]) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "sources": sources,
+                "train": {"model_name": "weekly", "weeks": 104, "drift_weeks": 8},
+                "tasks": {"retries": 0, "timeout_minutes": 10},
+            },
+            sort_keys=False,
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Airflow home, metadata DB, DagBag, a mediamix home and its configuration."""
+    from mediamix.data.synthetic import SynthConfig
+    from mediamix.orchestration import dags_path
+    from mediamix.service.synth import write_synth
+
+    root = tmp_path_factory.mktemp("airflow")
+    _spec, _ = write_synth(
+        root / "data", SynthConfig(seed=3, weeks=60, channels=3, start="2023-01-02")
+    )
+    brand = {
+        "name": "brand",
+        "account": "brand",
+        "lookback_days": 800,
+        "chain": [
+            {"kind": "file", "path": "data/synth.csv", "spec": "data/spec.yaml"},
+            {"kind": "synthetic", "seed": 1, "channels": 3},
+        ],
+    }
+    config = _write_config(root / "pipeline.yaml", [brand])
+    # the same channels and weeks in another currency: every load passes, but the dbt
+    # test that allows one currency per channel and week fails
+    euro = {
+        "name": "euro",
+        "account": "euro",
+        "lookback_days": 800,
+        "chain": [
+            {"kind": "file", "path": "data/synth.csv", "spec": "data/spec.yaml", "currency": "EUR"}
+        ],
+    }
+    bad = _write_config(root / "bad.yaml", [brand, euro])
+    variables = {
+        "AIRFLOW_HOME": str(root / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_path()),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'airflow' / 'airflow.db'}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "test-only-jwt-secret",  # pragma: allowlist secret
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "MEDIAMIX_HOME": str(root / "home"),
+        "MEDIAMIX_PIPELINE_CONFIG": str(config),
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in variables.items():
+            mp.setenv(key, value)
+        (root / "airflow").mkdir()
+        from airflow.dag_processing.dagbag import DagBag
+        from airflow.utils import db
+
+        db.initdb()
+        bag = DagBag(dag_folder=str(dags_path()), include_examples=False)
+        yield {
+            "root": root,
+            "home": root / "home",
+            "bag": bag,
+            "config": config,
+            "bad": bad,
+            "mp": mp,
+        }
+
+
+def _run(env: dict[str, Any], dag_id: str, when: dt.datetime) -> Any:
+    return env["bag"].dags[dag_id].test(logical_date=when)
+
+
+def _tables(home: Path) -> dict[str, str]:
+    from mediamix.warehouse.store import Warehouse
+
+    with Warehouse.reader(home) as wh:
+        return wh.checksums()
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _status(home: Path, dag_id: str) -> list[dict[str, Any]]:
+    from mediamix.service.runs import pipeline_status
+
+    return pipeline_status(home, pipeline=dag_id)
+
+
+def test_dagbag_imports_the_three_dags_without_errors(env: dict[str, Any]) -> None:
+    bag = env["bag"]
+    assert bag.import_errors == {}
+    assert {"mediamix_ingest", "mediamix_train", "mediamix_optimize"} <= set(bag.dag_ids)
+    for dag_id in ("mediamix_ingest", "mediamix_train", "mediamix_optimize"):
+        for t in bag.dags[dag_id].tasks:
+            assert t.execution_timeout == dt.timedelta(minutes=10), (dag_id, t.task_id)
+            assert t.retry_exponential_backoff, (dag_id, t.task_id)
+            assert t.on_failure_callback, (dag_id, t.task_id)
+    assert bag.dags["mediamix_train"].timetable.expression == "0 2 * * 1"
+    assert bag.dags["mediamix_ingest"].timetable.expression == "0 6 * * *"
+
+
+def test_ingest_twice_for_one_interval_gives_identical_tables(env: dict[str, Any]) -> None:
+    from mediamix.warehouse.store import warehouse_path
+
+    home = env["home"]
+    first = _run(env, "mediamix_ingest", INGEST_DATE)
+    assert first.state == "success"
+    tables = _tables(home)
+    assert {"raw_ad_reporting", "mmm_weekly_input"} <= set(tables)
+    raw = sorted(p.relative_to(home) for p in (home / "raw").rglob("*.parquet"))
+    assert _run(env, "mediamix_ingest", INGEST_DATE).state == "success"
+    assert _tables(home) == tables
+    assert sorted(p.relative_to(home) for p in (home / "raw").rglob("*.parquet")) == raw
+    assert warehouse_path(home).is_file()
+    assert not any((home / "staging").iterdir())  # every published staging home is gone
+
+    runs = _status(home, "mediamix_ingest")
+    assert len(runs) == 2
+    assert all(r["state"] == "succeeded" for r in runs)
+    steps = {s["step"]: s for s in runs[-1]["steps"]}
+    assert list(steps) == ["stage", "fetch brand", "transform", "publish"]
+    assert steps["fetch brand"]["detail"]["served_by"] == "file"
+    assert steps["fetch brand"]["detail"]["status"] == "loaded"
+    assert steps["fetch brand"]["rows"] == 60 * 3
+    assert runs[0]["steps"][1]["detail"]["status"] == "unchanged"  # the re-run's load
+
+
+def test_a_failed_dbt_test_leaves_the_warehouse_byte_identical(env: dict[str, Any]) -> None:
+    from mediamix.warehouse.store import warehouse_path
+
+    home = env["home"]
+    live = warehouse_path(home)
+    before = _file_sha(live)
+    env["mp"].setenv("MEDIAMIX_PIPELINE_CONFIG", str(env["bad"]))
+    try:
+        run = _run(env, "mediamix_ingest", INGEST_DATE + dt.timedelta(days=1))
+    finally:
+        env["mp"].setenv("MEDIAMIX_PIPELINE_CONFIG", str(env["config"]))
+    assert run.state == "failed"
+    assert _file_sha(live) == before
+    latest = _status(home, "mediamix_ingest")[0]
+    assert latest["state"] == "failed"
+    assert latest["error"].startswith("transform: InputError")
+    assert [s["step"] for s in latest["steps"]] == [
+        "stage",
+        "fetch brand",
+        "fetch euro",
+        "transform",
+    ]
+    # no raw file of the rejected load reached the live home
+    assert not list((home / "raw").rglob("euro"))
+
+
+def _versions(home: Path) -> list[dict[str, Any]]:
+    from mediamix.service.registry import list_models
+    from mediamix.tracking.config import TrackingConfig
+
+    models = list_models(TrackingConfig(home=home))
+    return [v for m in models if m["name"] == "weekly" for v in m["versions"]]
+
+
+def test_train_twice_registers_one_version(env: dict[str, Any]) -> None:
+    home = env["home"]
+    assert _run(env, "mediamix_train", TRAIN_DATE).state == "success"
+    versions = _versions(home)
+    assert [v["version"] for v in versions] == [1]
+    assert versions[0]["aliases"] == ["champion"]
+    drift = home / "runs" / "mediamix_train" / "2024-03-04" / "drift" / "report" / "drift.json"
+    assert "retrain" in json.loads(drift.read_text())
+
+    assert _run(env, "mediamix_train", TRAIN_DATE).state == "success"
+    assert [v["version"] for v in _versions(home)] == [1]
+    latest = _status(home, "mediamix_train")[0]
+    steps = {s["step"]: s for s in latest["steps"]}
+    assert steps["fit"]["detail"]["skipped"] is True
+    assert steps["register"]["detail"] == {
+        "uri": "models:/weekly/1",
+        "version": 1,
+        "registered": False,
+    }
+
+
+def test_optimize_plans_with_the_champion_and_notifies(env: dict[str, Any]) -> None:
+    home = env["home"]
+    assert _run(env, "mediamix_optimize", OPTIMIZE_DATE).state == "success"
+    folder = home / "runs" / "mediamix_optimize" / "2024-03-04"
+    plan = json.loads((folder / "plan.json").read_text())
+    assert plan["status"] in {"optimal", "converged"}
+    spec = yaml.safe_load((env["root"] / "data" / "spec.yaml").read_text())
+    assert set(plan["channels"]) == set(spec["channels"])
+    # the default budget is the champion's current total, and the plan spends it
+    assert sum(c["spend"] for c in plan["channels"].values()) == pytest.approx(plan["budget"])
+    assert (folder / "report.html").read_text().lstrip().lower().startswith("<!doctype html")
+    latest = _status(home, "mediamix_optimize")[0]
+    assert latest["state"] == "succeeded"
+    assert [s["step"] for s in latest["steps"]] == ["plan", "report", "notify"]
+    assert latest["steps"][-1]["detail"] == {"sent": False, "reason": "no recipients configured"}
+
+
+def test_pipeline_status_lists_the_dag_runs(env: dict[str, Any], run_cli: Any) -> None:
+    result = run_cli(["pipeline", "status", "--limit", "3", "--pipeline", "mediamix_ingest"])
+    assert result.code == 0, result.err
+    assert "mediamix_ingest/" in result.out
+    assert "failed" in result.out
+    assert "transform" in result.out
+    assert "error: transform: InputError" in result.out
