@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mediamix.secrets import reveal
 from mediamix.tracking.config import TrackingConfig
 
 __all__ = ["Settings", "load_settings"]
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
         When set (``MEDIAMIX_PSEUDONYMIZE_KEY``), user ids of event logs are replaced
         by their keyed hash on ingest; erasure and export hash the ids given with it.
         Keep it in a secrets store: without it, pseudonymized users cannot be found.
+
+    Every setting that holds a credential may instead hold a reference
+    (``aws-secretsmanager://NAME[#KEY]``, ``aws-ssm:///PATH[#KEY]``), resolved by
+    :mod:`mediamix.secrets` when the credential is needed.
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
@@ -56,7 +61,7 @@ class Settings(BaseSettings):
 
     def pseudonymize_secret(self) -> str | None:
         """The pseudonymization key's value, or ``None`` when ids are kept as given."""
-        return self.pseudonymize_key.get_secret_value() if self.pseudonymize_key else None
+        return reveal(self.pseudonymize_key, setting="MEDIAMIX_PSEUDONYMIZE_KEY")
 
     def compile_cache_dir(self) -> str | None:
         """Where the Bayesian engine keeps compiled samplers; ``None`` when turned off."""
