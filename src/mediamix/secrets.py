@@ -51,7 +51,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SECRETS_MANAGER = "aws-secretsmanager"
+SECRETS_MANAGER = "aws-secretsmanager"  # pragma: allowlist secret -- a store name, not a secret
 PARAMETER_STORE = "aws-ssm"
 SECRET_SCHEMES = (SECRETS_MANAGER, PARAMETER_STORE)
 
