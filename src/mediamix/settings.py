@@ -11,8 +11,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mediamix.secrets import reveal
+from mediamix.secrets import resolve_secret, reveal
 from mediamix.tracking.config import TrackingConfig
+from mediamix.warehouse.crypto import WarehouseKey
 
 __all__ = ["Settings", "load_settings"]
 
@@ -42,6 +43,15 @@ class Settings(BaseSettings):
         by their keyed hash on ingest; erasure and export hash the ids given with it.
         Keep it in a secrets store: without it, pseudonymized users cannot be found.
 
+    warehouse_key : SecretStr or None
+        When set (``MEDIAMIX_WAREHOUSE_KEY``, a value or a secret reference), the
+        warehouse is created and opened encrypted and raw landing files are sealed;
+        without it an encrypted warehouse cannot be opened.
+    warehouse_builtin_crypto : bool
+        Write the encrypted warehouse with DuckDB's built-in crypto module when its
+        OpenSSL module (the ``httpfs`` extension) is not installed
+        (``MEDIAMIX_WAREHOUSE_BUILTIN_CRYPTO``, default false; see docs/security.md).
+
     Every setting that holds a credential may instead hold a reference
     (``aws-secretsmanager://NAME[#KEY]``, ``aws-ssm:///PATH[#KEY]``), resolved by
     :mod:`mediamix.secrets` when the credential is needed.
@@ -58,10 +68,19 @@ class Settings(BaseSettings):
     tracking: bool = True
     tracking_uri: str | None = None
     pseudonymize_key: SecretStr | None = None
+    warehouse_key: SecretStr | None = None
+    warehouse_builtin_crypto: bool = False
 
     def pseudonymize_secret(self) -> str | None:
         """The pseudonymization key's value, or ``None`` when ids are kept as given."""
         return reveal(self.pseudonymize_key, setting="MEDIAMIX_PSEUDONYMIZE_KEY")
+
+    def warehouse_encryption(self) -> WarehouseKey | None:
+        """The warehouse key, resolved from its value or reference; ``None``: not encrypted."""
+        secret = resolve_secret(self.warehouse_key, setting="MEDIAMIX_WAREHOUSE_KEY")
+        if secret is None:
+            return None
+        return WarehouseKey(secret, allow_builtin_crypto=self.warehouse_builtin_crypto)
 
     def compile_cache_dir(self) -> str | None:
         """Where the Bayesian engine keeps compiled samplers; ``None`` when turned off."""

@@ -81,7 +81,11 @@ class ApiConfig:
 
 def load_config(settings: Settings | None = None, api: ApiSettings | None = None) -> ApiConfig:
     """The configuration from the environment (``MEDIAMIX_*`` and ``MEDIAMIX_API_*``)."""
+    from mediamix.warehouse.crypto import use_key_source
+
     s = settings or load_settings()
+    # the API and its workers open tenants' warehouses with the one configured key
+    use_key_source(s.warehouse_encryption)
     return ApiConfig(
         home=s.home,
         api=api or ApiSettings(),

@@ -81,9 +81,15 @@ def _root(
     ] = False,
 ) -> None:
     """Media mix modeling, budget optimization and attribution."""
+    from mediamix.warehouse.crypto import use_key_source
+
+    settings = _settings()
     logging.basicConfig(
-        level=_settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    # resolved when a warehouse is opened, so commands that never open one make no
+    # call to a secrets manager
+    use_key_source(settings.warehouse_encryption)
 
 
 @app.command("validate")

@@ -26,8 +26,15 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from mediamix.errors import BusyError, InputError, MediamixError, Problem
+from mediamix.errors import InputError, MediamixError, Problem
 from mediamix.io.atomic import atomic_write_text, fsync_dir
+from mediamix.warehouse.crypto import (
+    WarehouseKey,
+    connect_database,
+    current_key,
+    dbt_attach,
+    environment,
+)
 from mediamix.warehouse.store import DB_NAME, Warehouse, hold_lock, warehouse_path
 
 __all__ = [
@@ -152,9 +159,12 @@ def transform_params_frame(params: pd.DataFrame | str | Path) -> pd.DataFrame:
 
 
 def _prepare(
-    home: Path, params: pd.DataFrame | None, database: Path, duckdb_threads: int = 1
+    home: Path, params: pd.DataFrame | None, output: dict[str, Any], duckdb_threads: int = 1
 ) -> tuple[Path, Path]:
-    """Copy the project under ``home/dbt`` and write the profile; return both dirs."""
+    """Copy the project under ``home/dbt`` and write the profile; return both dirs.
+
+    ``output`` holds the profile's database entries (:func:`~mediamix.warehouse.crypto.dbt_attach`).
+    """
     root = home / "dbt"
     root.mkdir(parents=True, exist_ok=True)
     project = root / "project"
@@ -176,12 +186,12 @@ def _prepare(
             "outputs": {
                 "warehouse": {
                     "type": "duckdb",
-                    "path": str(database.resolve()),
+                    **output,
                     "schema": "main",
                     "threads": 1,
                     # one DuckDB thread: parallel float sums vary in the last bits
                     # from run to run; one thread makes rebuilt tables identical
-                    "settings": {"threads": duckdb_threads},
+                    "settings": {**output.get("settings", {}), "threads": duckdb_threads},
                 }
             },
         }
@@ -220,7 +230,6 @@ def run_dbt(
     duckdb_threads : int
         DuckDB worker threads. The default 1 makes rebuilt tables bit-identical
         (parallel float sums are not); more is faster on large warehouses.
-
     Raises
     ------
     InputError
@@ -242,19 +251,22 @@ def run_dbt(
     frame = transform_params_frame(params) if params is not None else None
     started = time.perf_counter()
     writes = command.split()[0] in {"build", "run", "seed", "snapshot"}
+    key = current_key()
     with hold_lock(home):
         live = warehouse_path(home)
         # dbt works on a copy that replaces the warehouse only when every model and
         # test passed: a failed build leaves the warehouse exactly as it was
         build = home / "dbt" / f"build.{DB_NAME}"
-        project, profiles = _prepare(home, frame, build, duckdb_threads)
-        _checkpoint(live)
+        output, secret_env = dbt_attach(build, key)
+        project, profiles = _prepare(home, frame, output, duckdb_threads)
+        _checkpoint(live, key)
         _remove_database(build)
         shutil.copyfile(live, build)
         try:
-            result = _invoke(home, project, profiles, command, select, variables)
+            with environment(secret_env):
+                result = _invoke(home, project, profiles, command, select, variables)
             if writes and result.success:
-                _checkpoint(build)
+                _checkpoint(build, key)
                 with open(build, "rb") as handle:
                     os.fsync(handle.fileno())
                 os.replace(build, live)
@@ -273,16 +285,9 @@ def run_dbt(
     return result
 
 
-def _checkpoint(path: Path) -> None:
+def _checkpoint(path: Path, key: WarehouseKey | None) -> None:
     """Fold the write-ahead log into the database file, so the file alone is complete."""
-    import duckdb
-
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.IOException as exc:
-        raise BusyError(
-            f"warehouse is busy: {path} is open in another process ({exc}); retry later"
-        ) from None
+    con = connect_database(path, key=key)
     try:
         con.execute("checkpoint")
     finally:
@@ -412,7 +417,7 @@ def _hint(test_name: str) -> str:
     return "the data loaded breaks a rule of the warehouse models"
 
 
-def read_mart(home: str | Path, name: str) -> pd.DataFrame:
+def read_mart(home: str | Path, name: str, *, key: WarehouseKey | None = None) -> pd.DataFrame:
     """A mart (or any table) of the warehouse as a DataFrame, in a stable order.
 
     Raises
@@ -420,7 +425,7 @@ def read_mart(home: str | Path, name: str) -> pd.DataFrame:
     InputError
         No warehouse, or no such table (run ``mediamix transform`` first).
     """
-    with Warehouse.reader(home) as wh:
+    with Warehouse.reader(home, key=key) as wh:
         if name not in wh.tables():
             raise InputError.single(
                 f"table '{name}' is not in the warehouse: run mediamix transform first",
