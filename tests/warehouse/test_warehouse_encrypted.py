@@ -109,6 +109,11 @@ def test_every_command_works_with_the_key_and_nothing_without(
         clear = open_sealed(path.read_bytes(), WarehouseKey(SecretStr(KEY)), label=path.name)
         assert clear.startswith(b"PAR1")
 
+    # the key itself is written nowhere (dbt's profile names a variable; logs, manifests)
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
+
     # without the key, or with another, nothing opens: a clear error, exit 2
     monkeypatch.delenv("MEDIAMIX_WAREHOUSE_KEY")
     run = cli(["privacy", "export", "--user-id", "person-005", "--out", tmp_path / "q.json"])

@@ -63,6 +63,7 @@ _ARTIFACT_FILES = {
     "artifacts/model/model.json",
     "artifacts/model/arrays.npz",
     "artifacts/model/manifest.json",
+    "artifacts/model/lineage.json",
     "artifacts/summary.json",
 }
 

@@ -132,6 +132,9 @@ class FitRun:
         ]
         if (folder / "model").is_dir():
             artifacts.append([str(folder / "model"), "model"])
+        if (folder / "model" / "lineage.json").is_file():
+            # also at the run's top level, where the MLflow UI shows it first
+            artifacts.append([str(folder / "model" / "lineage.json"), ""])
         if spec_file is not None and Path(spec_file).is_file():
             artifacts.append([str(spec_file), "spec"])
         self._send(

@@ -7,7 +7,8 @@ logs under ``$home/dbt``. The writer lock of the warehouse is held for the whole
 
 A build is all or nothing: dbt runs on a copy of the warehouse file, which
 replaces the warehouse (atomic rename) only when every model and data test passed.
-A failed test, a crash or a kill leaves the warehouse as it was.
+A failed test, a crash or a kill leaves the warehouse as it was. A successful
+build writes its lineage graph (from dbt's manifest) to ``$home/dbt/lineage.json``.
 
 ``dbt`` is imported inside :func:`run_dbt`: ``import mediamix`` stays free of it.
 """
@@ -35,6 +36,7 @@ from mediamix.warehouse.crypto import (
     dbt_attach,
     environment,
 )
+from mediamix.warehouse.lineage import export_dbt_graph
 from mediamix.warehouse.store import DB_NAME, Warehouse, hold_lock, warehouse_path
 
 __all__ = [
@@ -271,6 +273,7 @@ def run_dbt(
                     os.fsync(handle.fileno())
                 os.replace(build, live)
                 fsync_dir(home)
+                export_dbt_graph(home, home / "dbt" / "target" / "manifest.json")
         finally:
             _remove_database(build)
     result = TransformResult(
