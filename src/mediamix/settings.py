@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         OpenSSL module (the ``httpfs`` extension) is not installed
         (``MEDIAMIX_WAREHOUSE_BUILTIN_CRYPTO``, default false; see docs/security.md).
 
+    tls_ca_bundle : Path or None
+        PEM file of the CAs that outgoing TLS connections (PostgreSQL, SMTP, the
+        MLflow server) trust instead of the system's (``MEDIAMIX_TLS_CA_BUNDLE``).
+        Certificates are verified either way (:mod:`mediamix.tls`).
+
     Every setting that holds a credential may instead hold a reference
     (``aws-secretsmanager://NAME[#KEY]``, ``aws-ssm:///PATH[#KEY]``), resolved by
     :mod:`mediamix.secrets` when the credential is needed.
@@ -70,6 +75,7 @@ class Settings(BaseSettings):
     pseudonymize_key: SecretStr | None = None
     warehouse_key: SecretStr | None = None
     warehouse_builtin_crypto: bool = False
+    tls_ca_bundle: Path | None = None
 
     def pseudonymize_secret(self) -> str | None:
         """The pseudonymization key's value, or ``None`` when ids are kept as given."""

@@ -71,6 +71,7 @@ class ApiConfig:
     max_bytes: int = 1_000_000_000
     compile_cache: str | None = None
     tracking: TrackingConfig | None = None
+    tls_ca_bundle: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -94,4 +95,5 @@ def load_config(settings: Settings | None = None, api: ApiSettings | None = None
         max_bytes=s.max_bytes,
         compile_cache=s.compile_cache_dir(),
         tracking=s.tracking_config(),
+        tls_ca_bundle=s.tls_ca_bundle,
     )
