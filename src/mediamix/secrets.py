@@ -45,6 +45,7 @@ __all__ = [
     "SecretReference",
     "is_secret_reference",
     "parse_secret_reference",
+    "redact_url",
     "resolve_secret",
     "reveal",
 ]
@@ -277,3 +278,25 @@ def _field(raw: str, ref: SecretReference, setting: str | None) -> str:
         raise _error(f"secret {ref}: no field '{ref.key}' in its JSON value", setting)
     item = document[ref.key]
     return item if isinstance(item, str) else json.dumps(item)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without the password of its user part, for files, logs and run records.
+
+    A tracking or database URI may carry credentials (``https://user:pw@host``);
+    what is written down keeps the user and replaces the password with ``***``.
+
+    Examples
+    --------
+    >>> redact_url("https://reports:hunter2@mlflow.example.com/")
+    'https://reports:***@mlflow.example.com/'
+    >>> redact_url("sqlite:////home/me/.mediamix/mlflow/mlflow.db")
+    'sqlite:////home/me/.mediamix/mlflow/mlflow.db'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

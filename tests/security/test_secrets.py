@@ -113,3 +113,12 @@ def test_parse_keeps_the_ssm_path_and_the_key() -> None:
     assert (ref.store, ref.name, ref.key) == ("aws-ssm", "/a/b", "c")
     assert str(ref) == "aws-ssm:///a/b#c"
     assert not is_secret_reference("https://hooks.example/abc")
+
+
+def test_tracking_uris_are_written_without_their_password() -> None:
+    from mediamix.secrets import redact_url
+
+    uri = f"https://reports:{PASSWORD}@mlflow.example.com:8443/"
+    assert redact_url(uri) == "https://reports:***@mlflow.example.com:8443/"
+    assert PASSWORD not in redact_url(uri)
+    assert redact_url("postgresql+psycopg://u@db/jobs") == "postgresql+psycopg://u@db/jobs"
