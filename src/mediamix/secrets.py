@@ -283,12 +283,12 @@ def _field(raw: str, ref: SecretReference, setting: str | None) -> str:
 def redact_url(url: str) -> str:
     """``url`` without the password of its user part, for files, logs and run records.
 
-    A tracking or database URI may carry credentials (``https://user:pw@host``);
+    A tracking or database URI may carry credentials (a user and password before the host);
     what is written down keeps the user and replaces the password with ``***``.
 
     Examples
     --------
-    >>> redact_url("https://reports:hunter2@mlflow.example.com/")
+    >>> redact_url("https://reports:hunter2@mlflow.example.com/")  # pragma: allowlist secret -- a made-up example
     'https://reports:***@mlflow.example.com/'
     >>> redact_url("sqlite:////home/me/.mediamix/mlflow/mlflow.db")
     'sqlite:////home/me/.mediamix/mlflow/mlflow.db'
