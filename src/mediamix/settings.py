@@ -12,7 +12,9 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mediamix.aws.clients import AwsConfig
+from mediamix.secrets import resolve_secret, reveal
 from mediamix.tracking.config import TrackingConfig
+from mediamix.warehouse.crypto import WarehouseKey
 
 __all__ = ["Settings", "load_settings"]
 
@@ -53,6 +55,24 @@ class Settings(BaseSettings):
     pipeline_config : Path or None
         The scheduled path's YAML configuration (``MEDIAMIX_PIPELINE_CONFIG``), read by
         the Airflow DAGs (docs/airflow.md).
+
+    warehouse_key : SecretStr or None
+        When set (``MEDIAMIX_WAREHOUSE_KEY``, a value or a secret reference), the
+        warehouse is created and opened encrypted and raw landing files are sealed;
+        without it an encrypted warehouse cannot be opened.
+    warehouse_builtin_crypto : bool
+        Write the encrypted warehouse with DuckDB's built-in crypto module when its
+        OpenSSL module (the ``httpfs`` extension) is not installed
+        (``MEDIAMIX_WAREHOUSE_BUILTIN_CRYPTO``, default false; see docs/security.md).
+
+    tls_ca_bundle : Path or None
+        PEM file of the CAs that outgoing TLS connections (PostgreSQL, SMTP, the
+        MLflow server) trust instead of the system's (``MEDIAMIX_TLS_CA_BUNDLE``).
+        Certificates are verified either way (:mod:`mediamix.tls`).
+
+    Every setting that holds a credential may instead hold a reference
+    (``aws-secretsmanager://NAME[#KEY]``, ``aws-ssm:///PATH[#KEY]``), resolved by
+    :mod:`mediamix.secrets` when the credential is needed.
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_", extra="ignore")
@@ -71,6 +91,9 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     aws_endpoint_url: str | None = None
     pipeline_config: Path | None = None
+    warehouse_key: SecretStr | None = None
+    warehouse_builtin_crypto: bool = False
+    tls_ca_bundle: Path | None = None
 
     def aws_config(self) -> AwsConfig:
         """Region, endpoint and encryption key of every AWS call."""
@@ -82,7 +105,14 @@ class Settings(BaseSettings):
 
     def pseudonymize_secret(self) -> str | None:
         """The pseudonymization key's value, or ``None`` when ids are kept as given."""
-        return self.pseudonymize_key.get_secret_value() if self.pseudonymize_key else None
+        return reveal(self.pseudonymize_key, setting="MEDIAMIX_PSEUDONYMIZE_KEY")
+
+    def warehouse_encryption(self) -> WarehouseKey | None:
+        """The warehouse key, resolved from its value or reference; ``None``: not encrypted."""
+        secret = resolve_secret(self.warehouse_key, setting="MEDIAMIX_WAREHOUSE_KEY")
+        if secret is None:
+            return None
+        return WarehouseKey(secret, allow_builtin_crypto=self.warehouse_builtin_crypto)
 
     def compile_cache_dir(self) -> str | None:
         """Where the Bayesian engine keeps compiled samplers; ``None`` when turned off."""

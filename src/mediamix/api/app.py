@@ -102,7 +102,7 @@ def _mediamix_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(config: ApiConfig | None = None) -> FastAPI:
     """The API for ``config`` (default: from the environment)."""
     config = config or load_config()
-    store = StateStore(config.root, config.api.database_url)
+    store = StateStore(config.root, config.api.database_url, ca_bundle=config.tls_ca_bundle)
     ctx = ApiContext(
         config=config,
         store=store,

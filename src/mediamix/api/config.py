@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mediamix.secrets import is_secret_reference, reveal
 from mediamix.settings import Settings, load_settings
 from mediamix.tracking.config import TrackingConfig
 
@@ -21,7 +22,9 @@ class ApiSettings(BaseSettings):
     ----------
     database_url : str or None
         SQLAlchemy URL of the job and metadata database; default a SQLite file under
-        ``MEDIAMIX_HOME/api`` (``postgresql+psycopg://...`` for several replicas).
+        ``MEDIAMIX_HOME/api`` (``postgresql+psycopg://...`` for several replicas). It
+        may be a secret reference (``aws-secretsmanager://NAME[#KEY]``), since a
+        PostgreSQL URL carries the password.
     max_upload_bytes, max_body_bytes : int
         Largest dataset upload, and largest request body of every other route (413).
     rate_per_minute, rate_burst : int
@@ -76,6 +79,7 @@ class ApiConfig:
     max_bytes: int = 1_000_000_000
     compile_cache: str | None = None
     tracking: TrackingConfig | None = None
+    tls_ca_bundle: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -86,13 +90,23 @@ class ApiConfig:
 
 def load_config(settings: Settings | None = None, api: ApiSettings | None = None) -> ApiConfig:
     """The configuration from the environment (``MEDIAMIX_*`` and ``MEDIAMIX_API_*``)."""
+    from mediamix.warehouse.crypto import use_key_source
+
     s = settings or load_settings()
+    api = api or ApiSettings()
+    if is_secret_reference(api.database_url):
+        # the URL carries the database password: it may live in a secrets manager
+        url = reveal(api.database_url, setting="MEDIAMIX_API_DATABASE_URL")
+        api = api.model_copy(update={"database_url": url})
+    # the API and its workers open tenants' warehouses with the one configured key
+    use_key_source(s.warehouse_encryption)
     return ApiConfig(
         home=s.home,
-        api=api or ApiSettings(),
+        api=api,
         max_rows=s.max_rows,
         max_columns=s.max_columns,
         max_bytes=s.max_bytes,
         compile_cache=s.compile_cache_dir(),
         tracking=s.tracking_config(),
+        tls_ca_bundle=s.tls_ca_bundle,
     )

@@ -276,7 +276,7 @@ def run_worker(
     Returns the number of jobs run.
     """
     stop = stop or threading.Event()
-    store = StateStore(config.root, config.api.database_url)
+    store = StateStore(config.root, config.api.database_url, ca_bundle=config.tls_ca_bundle)
     worker = name or f"{socket.gethostname()}:{os.getpid()}"
     done = 0
     log.info("worker %s started", worker)

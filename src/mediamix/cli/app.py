@@ -71,6 +71,18 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _trust_for_mlflow(ca_bundle: Path | None) -> None:
+    """Point MLflow's client at the CA bundle; say so when its checks are turned off."""
+    import os
+
+    if ca_bundle is not None:
+        os.environ.setdefault("MLFLOW_TRACKING_SERVER_CERT_PATH", str(ca_bundle))
+    if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() in {"1", "true"}:
+        logging.getLogger("mediamix").warning(
+            "MLFLOW_TRACKING_INSECURE_TLS is set: the MLflow server's certificate is not checked"
+        )
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -81,9 +93,16 @@ def _root(
     ] = False,
 ) -> None:
     """Media mix modeling, budget optimization and attribution."""
+    from mediamix.warehouse.crypto import use_key_source
+
+    settings = _settings()
     logging.basicConfig(
-        level=_settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    # resolved when a warehouse is opened, so commands that never open one make no
+    # call to a secrets manager
+    use_key_source(settings.warehouse_encryption)
+    _trust_for_mlflow(settings.tls_ca_bundle)
 
 
 @app.command("validate")

@@ -25,7 +25,7 @@ def _store() -> StateStore:
     from mediamix.state.store import StateStore
 
     config = load_config()
-    return StateStore(config.root, config.api.database_url)
+    return StateStore(config.root, config.api.database_url, ca_bundle=config.tls_ca_bundle)
 
 
 def _time(t: float | None) -> str:

@@ -108,6 +108,38 @@ def show_cmd(
             f"  {name}: roi {_num(c.get('roi'))}, mroi {_num(c.get('mroi'))}, "
             f"interval {c.get('roi_interval') or '-'}"
         )
+    for line in lineage_lines(shown.get("lineage")):
+        _print(line)
+
+
+def lineage_lines(lineage: dict[str, Any] | None) -> list[str]:
+    """A model's lineage as text: spec, data (file or warehouse), loads and dbt models."""
+    if not lineage:
+        return ["lineage: not recorded (fitted before lineage was kept)"]
+    spec = lineage.get("spec") or {}
+    lines = [
+        "lineage:",
+        f"  spec: {spec.get('file')} sha256 {str(spec.get('sha256'))[:12]}",
+        f"  dataset fingerprint: {str(lineage.get('fingerprint'))[:12]}",
+    ]
+    data = lineage.get("data") or {}
+    if data.get("kind") == "file":
+        lines.append(f"  data: {data.get('path')} sha256 {str(data.get('sha256'))[:12]}")
+    source = data.get("upstream") if data.get("kind") == "file" else data
+    if source:
+        lines.append(f"  from warehouse mart {source.get('mart')}")
+        for load in source.get("loads") or []:
+            lines.append(
+                f"    load {load['source']}/{load['account']} {load['period_start']}.."
+                f"{load['period_end']} sha256 {load['sha256'][:12]} ({load['raw_path']})"
+            )
+        dbt = source.get("dbt") or {}
+        for model in dbt.get("models") or []:
+            version = f" v{model['version']}" if model.get("version") is not None else ""
+            lines.append(
+                f"    dbt {model['unique_id']}{version} checksum {str(model.get('checksum'))[:12]}"
+            )
+    return lines
 
 
 @models_app.command("promote")

@@ -38,7 +38,9 @@ __all__ = [
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 _ZIP_MAGIC = b"PK\x03\x04"
-_ALLOWED = {"manifest.json", "model.json", "arrays.npz"}
+_ALLOWED = {"manifest.json", "model.json", "arrays.npz", "lineage.json"}
+_REQUIRED = {"model.json", "arrays.npz"}
+_OPTIONAL = {"lineage.json"}
 
 
 def _refuse(message: str, path: Path) -> InputError:
@@ -140,13 +142,20 @@ def check_model_folder(folder: Path, manifest_files: object) -> None:
     folder = Path(folder)
     if folder.is_symlink():
         raise _refuse("the model folder is a symbolic link", folder)
-    if not isinstance(manifest_files, dict) or set(manifest_files) != _ALLOWED - {"manifest.json"}:
-        raise _refuse("the manifest must list exactly model.json and arrays.npz", folder)
+    if not isinstance(manifest_files, dict) or not (
+        _REQUIRED <= set(manifest_files) <= _REQUIRED | _OPTIONAL
+    ):
+        raise _refuse(
+            "the manifest must list model.json and arrays.npz (and lineage.json, if present)",
+            folder,
+        )
     for entry in folder.iterdir():
         if entry.is_symlink():
             raise _refuse(f"{entry.name} is a symbolic link", entry)
         if entry.name not in _ALLOWED:
             raise _refuse(f"unexpected file {entry.name!r} in a model folder", entry)
+        if entry.name in _OPTIONAL and entry.name not in manifest_files:
+            raise _refuse(f"{entry.name} is not listed in the manifest", entry)
         if not entry.is_file():
             raise _refuse(f"{entry.name} is not a regular file", entry)
         size = entry.stat().st_size
@@ -160,12 +169,13 @@ def check_model_contents(folder: Path) -> None:
     Called after the checksums matched and before either file is parsed.
     """
     folder = Path(folder)
-    model_json = folder / "model.json"
-    if model_json.is_file():
-        text = check_json_text(model_json.read_bytes(), model_json)
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise _refuse(f"model.json is not valid JSON: {exc}", model_json) from None
+    for name in ("model.json", "lineage.json"):
+        document = folder / name
+        if document.is_file():
+            text = check_json_text(document.read_bytes(), document)
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise _refuse(f"{name} is not valid JSON: {exc}", document) from None
     if (folder / "arrays.npz").is_file():
         check_npz(folder / "arrays.npz")

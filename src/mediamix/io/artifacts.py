@@ -4,7 +4,8 @@ A model folder holds::
 
     model.json      metadata (schema_version, kind, engine, parameters ...)
     arrays.npz      numeric arrays, loaded with ``allow_pickle=False``
-    manifest.json   schema_version, mediamix version and the SHA-256 of both files
+    lineage.json    optional: the data, dbt models and spec the model was fitted on
+    manifest.json   schema_version, mediamix version and the SHA-256 of the other files
 
 Loading verifies the schema version and both checksums before reading, so a
 tampered or truncated folder is refused; nothing stored is executed, the code comes
@@ -27,7 +28,13 @@ from mediamix.errors import InputError
 from mediamix.io.artifact_checks import check_json_text, check_model_contents, check_model_folder
 from mediamix.io.atomic import atomic_dir
 
-__all__ = ["ARTIFACT_SCHEMA_VERSION", "load_artifact", "save_artifact", "sha256_file"]
+__all__ = [
+    "ARTIFACT_SCHEMA_VERSION",
+    "load_artifact",
+    "load_lineage",
+    "save_artifact",
+    "sha256_file",
+]
 
 ARTIFACT_SCHEMA_VERSION = 1
 
@@ -42,12 +49,18 @@ def sha256_file(path: Path) -> str:
 
 
 def save_artifact(
-    folder: str | Path, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+    folder: str | Path,
+    meta: Mapping[str, Any],
+    arrays: Mapping[str, np.ndarray],
+    *,
+    lineage: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a model folder atomically; returns its path.
 
     Object arrays are refused: only numeric and fixed-width string arrays are
-    stored, so the file can be read back without pickle.
+    stored, so the file can be read back without pickle. ``lineage`` (what the
+    model was fitted on) is written as ``lineage.json`` and checksummed in the
+    manifest like the model itself.
     """
     folder = Path(folder)
     for key, value in arrays.items():
@@ -58,10 +71,16 @@ def save_artifact(
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
         (tmp / "arrays.npz").write_bytes(buffer.getvalue())
+        names = ["model.json", "arrays.npz"]
+        if lineage is not None:
+            (tmp / "lineage.json").write_text(
+                json.dumps(dict(lineage), indent=2, allow_nan=False) + "\n"
+            )
+            names.append("lineage.json")
         manifest = {
             "schema_version": ARTIFACT_SCHEMA_VERSION,
             "mediamix_version": __version__,
-            "files": {name: sha256_file(tmp / name) for name in ("model.json", "arrays.npz")},
+            "files": {name: sha256_file(tmp / name) for name in names},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return folder
@@ -105,3 +124,20 @@ def load_artifact(folder: str | Path) -> tuple[dict[str, Any], dict[str, np.ndar
     with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     return meta, arrays
+
+
+def load_lineage(folder: str | Path) -> dict[str, Any] | None:
+    """A verified model folder's ``lineage.json``; ``None`` for models saved without one.
+
+    Raises
+    ------
+    InputError
+        The folder fails verification (:func:`load_artifact`).
+    """
+    folder = Path(folder)
+    load_artifact(folder)
+    path = folder / "lineage.json"
+    if not path.is_file():
+        return None
+    document = json.loads(path.read_text())
+    return document if isinstance(document, dict) else None

@@ -15,6 +15,7 @@ from mediamix.io.atomic import atomic_dir
 from mediamix.io.table import ReadLimits
 from mediamix.models.result import FitResult
 from mediamix.service.data import LoadedData, load_dataset
+from mediamix.service.lineage import fit_lineage
 from mediamix.service.requests import Engine, FitRequest, SamplerOptions, parse_request
 from mediamix.tracking.config import TrackingConfig
 from mediamix.tracking.runs import fit_run
@@ -94,13 +95,15 @@ def fit(
     checked before the data are read. ``limits`` bound what the reader accepts;
     ``home`` is the mediamix home whose warehouse a spec with ``data: warehouse`` reads. With
     ``tracking`` (enabled), the fit is an MLflow run and ``summary.json`` carries its
-    ``tracking`` reference.
+    ``tracking`` reference. ``model/lineage.json`` records the spec, the data and,
+    for warehouse data, the loads and dbt models it came from.
     """
     req = parse_request(FitRequest, request or {})
     prepared = prepare_tracking(tracking)  # MLflow loads in a child while data is read
     loaded = load_dataset(spec_path, engine=req.engine.value, limits=limits, home=home)
     for warning in loaded.warnings:
         log.warning("%s", warning)
+    lineage = fit_lineage(spec_path, loaded.spec, loaded.dataset, home=home)
     # tracking: one MLflow run per fit (a no-op when `tracking` is None or off); it
     # ends FINISHED only if this block completes, and its files are logged before
     # the output folder is moved in place
@@ -119,6 +122,7 @@ def fit(
             result,
             out,
             summary=summary,
+            lineage=lineage,
             before_publish=lambda tmp: run.log_outputs(tmp, summary, Path(spec_path)),
         )
     return FitOutcome(
@@ -146,6 +150,7 @@ def write_fit(
     *,
     warnings: Sequence[object] = (),
     summary: Mapping[str, Any] | None = None,
+    lineage: Mapping[str, Any] | None = None,
     before_publish: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a fit's ``summary.json``, ``decomposition.csv`` and ``model/`` atomically.
@@ -153,6 +158,7 @@ def write_fit(
     ``summary`` is the document to write (default: :func:`summary_document` with the
     data's validation ``warnings``). ``before_publish`` sees the filled temporary
     folder before it is moved in place (the tracking run logs the files there).
+    ``lineage`` (:func:`~mediamix.service.lineage.fit_lineage`) is stored in ``model/``.
     """
     document = dict(summary) if summary is not None else summary_document(result, warnings)
     out = Path(out)
@@ -160,7 +166,7 @@ def write_fit(
     with atomic_dir(out) as tmp:
         (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         result.decomposition().to_csv(tmp / "decomposition.csv", index=False)
-        save_artifact(tmp / "model", meta, arrays)
+        save_artifact(tmp / "model", meta, arrays, lineage=lineage)
         if before_publish is not None:
             before_publish(tmp)
     return out

@@ -39,6 +39,7 @@ from mediamix.errors import InputError, Problem
 from mediamix.io.table import ReadLimits, read_table
 from mediamix.models.refresh import RefreshOptions, refresh_ridge
 from mediamix.models.result import FitResult
+from mediamix.secrets import redact_url
 from mediamix.service.fit import summary_document, write_fit
 from mediamix.service.registry import load_result, resolve_model
 from mediamix.tracking.config import TrackingConfig
@@ -229,7 +230,7 @@ def _parent_run(folder: Path, tracking: TrackingConfig | None) -> str | None:
         ref = json.loads(summary.read_text()).get("tracking") or {}
     except (OSError, ValueError):
         return None
-    if ref.get("tracking_uri") != tracking.uri:
+    if ref.get("tracking_uri") != redact_url(tracking.uri):
         return None
     run_id = ref.get("run_id")
     return str(run_id) if run_id else None

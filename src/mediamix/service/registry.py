@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mediamix.errors import InputError
-from mediamix.io.artifacts import load_artifact
+from mediamix.io.artifacts import load_artifact, load_lineage
 from mediamix.models.result import FitResult
 from mediamix.tracking.config import TrackingConfig
 
@@ -71,18 +71,21 @@ def load_result(folder: Path) -> FitResult:
 
 
 def show_model(ref: str, config: TrackingConfig) -> dict[str, Any]:
-    """A version's record plus its summary (metrics, channels with ROI and intervals)."""
+    """A version's record plus its summary (metrics, channels with ROI and intervals)
+    and its lineage (``None`` for models fitted before lineage was recorded)."""
     registry = _registry(config)
     info = registry.resolve(ref)
     folder = registry.fetch(ref)
     summary_path = folder / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    model = folder / "model" if (folder / "model").is_dir() else folder
     return {
         **info,
         "summary": {
             k: summary.get(k)
             for k in ("engine", "kpi", "start", "end", "n_periods", "metrics", "channels")
         },
+        "lineage": load_lineage(model),
     }
 
 

@@ -9,6 +9,7 @@ model can take its data from the warehouse.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +19,18 @@ import pandas as pd
 import yaml
 
 from mediamix.errors import InputError
+from mediamix.io.artifacts import sha256_file
 from mediamix.io.atomic import atomic_dir
+from mediamix.warehouse.lineage import mart_lineage
 from mediamix.warehouse.store import Warehouse
 from mediamix.warehouse.transform import TransformResult, run_dbt
 
-__all__ = ["ExportOutcome", "export_mmm_input", "transform"]
+__all__ = ["EXPORT_LINEAGE", "ExportOutcome", "export_mmm_input", "transform"]
 
 log = logging.getLogger(__name__)
 
+EXPORT_LINEAGE = "lineage.json"
+"""Written beside an exported mart: the loads and dbt models it came from."""
 _DRIVER_KEYS = {"control": "controls", "organic": "organic", "event": "events"}
 
 
@@ -125,6 +130,7 @@ def export_mmm_input(
             "select factor_name, min(factor_kind) as kind from stg_external_factors "
             "group by factor_name order by factor_name"
         )
+        lineage = mart_lineage(wh, "mmm_weekly_input")
     if mart.empty:
         raise InputError.single(
             f"mmm_weekly_input has no rows from {start or 'the start'} to {end or 'the end'}",
@@ -187,6 +193,14 @@ def export_mmm_input(
             "# exported from the warehouse mart mmm_weekly_input by mediamix\n"
             + yaml.safe_dump(spec, sort_keys=False)
         )
+        # what the CSV was exported from, tied to it by its checksum: a fit of this
+        # file carries it into the model's lineage
+        lineage["export"] = {
+            "file": "mmm_weekly_input.csv",
+            "sha256": sha256_file(tmp / "mmm_weekly_input.csv"),
+            "period": [str(start) if start else None, str(end) if end else None],
+        }
+        (tmp / EXPORT_LINEAGE).write_text(json.dumps(lineage, indent=2) + "\n")
     return ExportOutcome(
         data=out / "mmm_weekly_input.csv",
         spec=out / "spec.yaml",

@@ -161,18 +161,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_database(url: str) -> Engine:
+def open_database(url: str, *, ca_bundle: str | Path | None = None) -> Engine:
     """An engine for ``url`` with the schema created (idempotent).
 
     SQLite files get WAL mode and a busy timeout, so API processes and workers can
-    share one file; PostgreSQL URLs (``postgresql+psycopg://...``) are used as given.
+    share one file. PostgreSQL URLs (``postgresql+psycopg://...``) verify the
+    server's certificate whenever TLS is asked for (``sslmode=require``) or the host
+    is remote, against ``ca_bundle`` or the system's CAs
+    (:func:`mediamix.tls.postgres_connect_args`).
     """
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        from mediamix.tls import postgres_connect_args
+
+        engine = create_engine(
+            url, pool_pre_ping=True, connect_args=postgres_connect_args(url, ca_bundle)
+        )
     metadata.create_all(engine)
     return engine
 

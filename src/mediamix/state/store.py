@@ -85,13 +85,18 @@ class StateStore:
         Folder for files (``MEDIAMIX_HOME/api``).
     url : str, optional
         SQLAlchemy database URL; default a SQLite file in ``root``.
+    ca_bundle : path, optional
+        CAs a PostgreSQL server's certificate is verified against (default: the
+        system's); see :func:`mediamix.tls.postgres_connect_args`.
     """
 
-    def __init__(self, root: Path, url: str | None = None) -> None:
+    def __init__(
+        self, root: Path, url: str | None = None, *, ca_bundle: str | Path | None = None
+    ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.url = url or f"sqlite:///{self.root / 'state.db'}"
-        self.engine: Engine = db.open_database(self.url)
+        self.engine: Engine = db.open_database(self.url, ca_bundle=ca_bundle)
         self.audit = AuditLog(self.root / "audit.log")
 
     # ---- folders ---------------------------------------------------------

@@ -30,6 +30,7 @@ from mediamix import __version__
 from mediamix.errors import InputError, MediamixError
 from mediamix.io.artifacts import load_artifact
 from mediamix.models.info import EngineInfo
+from mediamix.secrets import redact_url
 from mediamix.tracking.config import TrackingConfig
 from mediamix.tracking.worker import ensure_experiment, open_store
 
@@ -63,6 +64,7 @@ _ARTIFACT_FILES = {
     "artifacts/model/model.json",
     "artifacts/model/arrays.npz",
     "artifacts/model/manifest.json",
+    "artifacts/model/lineage.json",
     "artifacts/summary.json",
 }
 
@@ -217,7 +219,7 @@ class Registry:
         """The fit's run id when it was tracked in this store and finished."""
         ref = summary.get("tracking") or {}
         run_id = ref.get("run_id")
-        if not run_id or ref.get("tracking_uri") != self.config.uri:
+        if not run_id or ref.get("tracking_uri") != redact_url(self.config.uri):
             return None
         from mlflow.exceptions import MlflowException
 

@@ -29,6 +29,7 @@ from mediamix import __version__
 from mediamix.data.dataset import Dataset
 from mediamix.errors import MediamixError
 from mediamix.models.info import EngineInfo
+from mediamix.secrets import redact_url
 from mediamix.tracking.config import TrackingConfig
 from mediamix.tracking.fingerprint import data_fingerprint, spec_hash
 
@@ -103,7 +104,7 @@ class FitRun:
         if self._stderr is not None:
             self._stderr.seek(0)
             tail = self._stderr.read().decode(errors="replace").strip()[-2000:]
-        return f"{what} (tracking URI {self._uri()})" + (f": {tail}" if tail else "")
+        return f"{what} (tracking URI {redact_url(self._uri())})" + (f": {tail}" if tail else "")
 
     def reference(self) -> dict[str, str] | None:
         """``{"run_id", "tracking_uri"}`` once the run exists (waits for it); ``None`` if off."""
@@ -111,7 +112,11 @@ class FitRun:
             return None
         if self._ref is None:
             answer = self._answer()
-            self._ref = {"run_id": answer["run_id"], "tracking_uri": answer["tracking_uri"]}
+            # summary.json and logs keep the URI without a password it may carry
+            self._ref = {
+                "run_id": answer["run_id"],
+                "tracking_uri": redact_url(str(answer["tracking_uri"])),
+            }
         return dict(self._ref)
 
     def summary_fields(self) -> dict[str, Any]:
@@ -132,6 +137,9 @@ class FitRun:
         ]
         if (folder / "model").is_dir():
             artifacts.append([str(folder / "model"), "model"])
+        if (folder / "model" / "lineage.json").is_file():
+            # also at the run's top level, where the MLflow UI shows it first
+            artifacts.append([str(folder / "model" / "lineage.json"), ""])
         if spec_file is not None and Path(spec_file).is_file():
             artifacts.append([str(spec_file), "spec"])
         self._send(

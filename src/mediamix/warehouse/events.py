@@ -87,7 +87,9 @@ def user_tables(wh: Warehouse) -> list[str]:
         "select distinct c.table_name from information_schema.columns c "
         "join information_schema.tables t "
         "on t.table_schema = c.table_schema and t.table_name = c.table_name "
+        "and t.table_catalog = c.table_catalog "
         "where c.table_schema = 'main' and c.column_name = 'user_id' "
+        "and c.table_catalog = current_database() "
         "and t.table_type = 'BASE TABLE' order by 1"
     ).fetchall()
     return [str(r[0]) for r in rows]

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from mediamix.errors import BusyError, InputError
 from mediamix.io.atomic import fsync_dir
+from mediamix.warehouse.crypto import current_key
 from mediamix.warehouse.store import hold_lock, warehouse_path
 from mediamix.warehouse.transform import _checkpoint
 
@@ -74,7 +75,7 @@ def stage(home: str | Path, key: str) -> Path:
         target.mkdir(parents=True)
         live = warehouse_path(home)
         if live.is_file():
-            _checkpoint(live)
+            _checkpoint(live, current_key())
             shutil.copyfile(live, warehouse_path(target))
         (target / _BASE).write_text(_file_sha256(live) + "\n")
     log.info("staged the warehouse of %s in %s", home, target)
@@ -114,7 +115,7 @@ def publish(home: str | Path, staged: str | Path) -> Path:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(path, dest)
                     fsync_dir(dest.parent)
-        _checkpoint(copy)
+        _checkpoint(copy, current_key())
         with open(copy, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(copy, live)

@@ -33,6 +33,13 @@ import pandas as pd
 
 from mediamix.errors import BusyError, InputError, Problem
 from mediamix.io.atomic import atomic_write_bytes
+from mediamix.warehouse.crypto import (
+    SEALED_SUFFIX,
+    WarehouseKey,
+    connect_database,
+    current_key,
+    seal,
+)
 from mediamix.warehouse.layout import (
     CONTROL_COLUMNS,
     KPI_COLUMNS,
@@ -143,10 +150,18 @@ class Warehouse:
     ['load_log', 'raw_ad_reporting']
     """
 
-    def __init__(self, home: Path, con: duckdb.DuckDBPyConnection, *, writable: bool) -> None:
+    def __init__(
+        self,
+        home: Path,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        writable: bool,
+        key: WarehouseKey | None = None,
+    ) -> None:
         self.home = home
         self.con = con
         self.writable = writable
+        self.key = key
 
     @property
     def path(self) -> Path:
@@ -157,60 +172,52 @@ class Warehouse:
 
     @classmethod
     @contextlib.contextmanager
-    def writer(cls, home: str | Path) -> Iterator[Warehouse]:
+    def writer(cls, home: str | Path, *, key: WarehouseKey | None = None) -> Iterator[Warehouse]:
         """Open for writing: take the lock, create the tables if needed.
+
+        ``key`` (default: the process's key source, :mod:`mediamix.warehouse.crypto`)
+        creates and opens the warehouse encrypted.
 
         Raises
         ------
         BusyError
             Another process (or another writer in this process) holds the lock.
+        InputError
+            The warehouse is encrypted and no key (or a wrong one) was given.
         """
-        import duckdb
-
         home = Path(home)
+        key = current_key(key)
         with hold_lock(home):
-            try:
-                con = duckdb.connect(str(warehouse_path(home)))
-            except duckdb.IOException as exc:
-                raise BusyError(
-                    f"warehouse is busy: {warehouse_path(home)} is open in another process "
-                    f"({exc}); retry later"
-                ) from None
+            con = connect_database(warehouse_path(home), key=key)
             try:
                 for ddl in _DDL:
                     con.execute(ddl)
-                yield cls(home, con, writable=True)
+                yield cls(home, con, writable=True, key=key)
             finally:
                 con.close()
 
     @classmethod
     @contextlib.contextmanager
-    def reader(cls, home: str | Path) -> Iterator[Warehouse]:
+    def reader(cls, home: str | Path, *, key: WarehouseKey | None = None) -> Iterator[Warehouse]:
         """Open read-only (no lock taken; fails with BusyError while a writer works).
 
         Raises
         ------
         InputError
-            There is no warehouse yet.
+            There is no warehouse yet, or it is encrypted and no key (or a wrong one)
+            was given.
         BusyError
             A writer holds the file.
         """
-        import duckdb
-
         path = warehouse_path(home)
         if not path.is_file():
             raise InputError.single(
                 "no warehouse yet: load data first (mediamix ingest ...)", file=str(path)
             )
+        key = current_key(key)
+        con = connect_database(path, key=key, read_only=True)
         try:
-            con = duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as exc:
-            raise BusyError(
-                f"warehouse is busy: {path} is being written by another process ({exc}); "
-                "retry later"
-            ) from None
-        try:
-            yield cls(Path(home), con, writable=False)
+            yield cls(Path(home), con, writable=False, key=key)
         finally:
             con.close()
 
@@ -220,7 +227,7 @@ class Warehouse:
         """Names of the tables and views in the main schema."""
         rows = self.con.execute(
             "select table_name from information_schema.tables where table_schema = 'main' "
-            "order by table_name"
+            "and table_catalog = current_database() order by table_name"
         ).fetchall()
         return [str(r[0]) for r in rows]
 
@@ -320,6 +327,8 @@ class Warehouse:
         sha = _content_hash(tables)
         start, end = period[0].date(), period[1].date()
         raw_path = self.home / "raw" / source / account / f"{start}_{end}_{sha[:12]}.parquet"
+        if self.key is not None:
+            raw_path = raw_path.with_name(raw_path.name + SEALED_SUFFIX)
         result = LoadResult(
             status="loaded",
             source=source,
@@ -343,7 +352,7 @@ class Warehouse:
             return _replace(result, status="unchanged")
         loaded_at = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         if not raw_path.is_file():
-            _land(raw_path, tables, source, account, start, end, sha, loaded_at)
+            _land(raw_path, tables, _Landing(source, account, start, end, sha, loaded_at), self.key)
         replaced = self._upsert(result, tables, loaded_at, before_commit)
         log.info(
             "%s/%s %s..%s: loaded %d media rows (replaced %d)",
@@ -542,17 +551,32 @@ def _content_hash(tables: dict[str, pa.Table]) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Landing:
+    source: str
+    account: str
+    start: dt.date
+    end: dt.date
+    sha: str
+    loaded_at: dt.datetime
+
+
 def _land(
-    path: Path,
-    tables: dict[str, pa.Table],
-    source: str,
-    account: str,
-    start: dt.date,
-    end: dt.date,
-    sha: str,
-    loaded_at: dt.datetime,
+    path: Path, tables: dict[str, pa.Table], what: _Landing, key: WarehouseKey | None
 ) -> None:
-    """Write the immutable raw file: one Parquet with a ``table`` column per part."""
+    """Write the immutable raw file: one Parquet with a ``table`` column per part.
+
+    With a warehouse key the Parquet bytes are sealed (AES-256-GCM) before they touch
+    the disk, labelled with the file's name, so no clear copy of the batch is kept.
+    """
+    source, account, start, end, sha, loaded_at = (
+        what.source,
+        what.account,
+        what.start,
+        what.end,
+        what.sha,
+        what.loaded_at,
+    )
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -577,4 +601,7 @@ def _land(
     combined = combined.replace_schema_metadata(metadata)
     sink = io.BytesIO()
     pq.write_table(combined, sink, compression="zstd")
-    atomic_write_bytes(path, sink.getvalue())
+    data = sink.getvalue()
+    if key is not None:
+        data = seal(data, key, label=path.name)
+    atomic_write_bytes(path, data)

@@ -7,7 +7,8 @@ logs under ``$home/dbt``. The writer lock of the warehouse is held for the whole
 
 A build is all or nothing: dbt runs on a copy of the warehouse file, which
 replaces the warehouse (atomic rename) only when every model and data test passed.
-A failed test, a crash or a kill leaves the warehouse as it was.
+A failed test, a crash or a kill leaves the warehouse as it was. A successful
+build writes its lineage graph (from dbt's manifest) to ``$home/dbt/lineage.json``.
 
 ``dbt`` is imported inside :func:`run_dbt`: ``import mediamix`` stays free of it.
 """
@@ -26,8 +27,16 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from mediamix.errors import BusyError, InputError, MediamixError, Problem
+from mediamix.errors import InputError, MediamixError, Problem
 from mediamix.io.atomic import atomic_write_text, fsync_dir
+from mediamix.warehouse.crypto import (
+    WarehouseKey,
+    connect_database,
+    current_key,
+    dbt_attach,
+    environment,
+)
+from mediamix.warehouse.lineage import export_dbt_graph
 from mediamix.warehouse.store import DB_NAME, Warehouse, hold_lock, warehouse_path
 
 __all__ = [
@@ -155,16 +164,23 @@ def transform_params_frame(params: pd.DataFrame | str | Path) -> pd.DataFrame:
     return frame
 
 
-def duckdb_output(database: Path, duckdb_threads: int = 1) -> dict[str, Any]:
-    """The dbt-duckdb profile output for the warehouse file ``database``."""
+def duckdb_output(
+    database: Path, duckdb_threads: int = 1, attach: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The dbt-duckdb profile output for the warehouse file ``database``.
+
+    ``attach`` holds the entries that open it (:func:`~mediamix.warehouse.crypto.dbt_attach`:
+    the file itself, or an encrypted file attached with its key); default the file's path.
+    """
+    entries = attach if attach is not None else {"path": str(database.resolve())}
     return {
         "type": "duckdb",
-        "path": str(database.resolve()),
+        **entries,
         "schema": "main",
         "threads": 1,
         # one DuckDB thread: parallel float sums vary in the last bits
         # from run to run; one thread makes rebuilt tables identical
-        "settings": {"threads": duckdb_threads},
+        "settings": {**entries.get("settings", {}), "threads": duckdb_threads},
     }
 
 
@@ -224,7 +240,6 @@ def run_dbt(
     duckdb_threads : int
         DuckDB worker threads. The default 1 makes rebuilt tables bit-identical
         (parallel float sums are not); more is faster on large warehouses.
-
     Raises
     ------
     InputError
@@ -246,25 +261,29 @@ def run_dbt(
     frame = transform_params_frame(params) if params is not None else None
     started = time.perf_counter()
     writes = command.split()[0] in {"build", "run", "seed", "snapshot"}
+    key = current_key()
     with hold_lock(home):
         live = warehouse_path(home)
         # dbt works on a copy that replaces the warehouse only when every model and
         # test passed: a failed build leaves the warehouse exactly as it was
         build = home / "dbt" / f"build.{DB_NAME}"
+        attach, secret_env = dbt_attach(build, key)
         project, profiles = prepare_project(
-            home / "dbt", frame, duckdb_output(build, duckdb_threads)
+            home / "dbt", frame, duckdb_output(build, duckdb_threads, attach)
         )
-        _checkpoint(live)
+        _checkpoint(live, key)
         _remove_database(build)
         shutil.copyfile(live, build)
         try:
-            result = invoke_dbt(home / "dbt", project, profiles, command, select, variables)
+            with environment(secret_env):
+                result = invoke_dbt(home / "dbt", project, profiles, command, select, variables)
             if writes and result.success:
-                _checkpoint(build)
+                _checkpoint(build, key)
                 with open(build, "rb") as handle:
                     os.fsync(handle.fileno())
                 os.replace(build, live)
                 fsync_dir(home)
+                export_dbt_graph(home, home / "dbt" / "target" / "manifest.json")
         finally:
             _remove_database(build)
     result = TransformResult(
@@ -279,16 +298,9 @@ def run_dbt(
     return result
 
 
-def _checkpoint(path: Path) -> None:
+def _checkpoint(path: Path, key: WarehouseKey | None) -> None:
     """Fold the write-ahead log into the database file, so the file alone is complete."""
-    import duckdb
-
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.IOException as exc:
-        raise BusyError(
-            f"warehouse is busy: {path} is open in another process ({exc}); retry later"
-        ) from None
+    con = connect_database(path, key=key)
     try:
         con.execute("checkpoint")
     finally:
@@ -418,7 +430,7 @@ def _hint(test_name: str) -> str:
     return "the data loaded breaks a rule of the warehouse models"
 
 
-def read_mart(home: str | Path, name: str) -> pd.DataFrame:
+def read_mart(home: str | Path, name: str, *, key: WarehouseKey | None = None) -> pd.DataFrame:
     """A mart (or any table) of the warehouse as a DataFrame, in a stable order.
 
     Raises
@@ -426,7 +438,7 @@ def read_mart(home: str | Path, name: str) -> pd.DataFrame:
     InputError
         No warehouse, or no such table (run ``mediamix transform`` first).
     """
-    with Warehouse.reader(home) as wh:
+    with Warehouse.reader(home, key=key) as wh:
         if name not in wh.tables():
             raise InputError.single(
                 f"table '{name}' is not in the warehouse: run mediamix transform first",
