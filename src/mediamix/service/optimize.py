@@ -351,12 +351,12 @@ def model_response(model_dir: str | Path, periods: int | None = None) -> Respons
     The plan covers the modeling window unless ``periods`` says otherwise; each
     channel's spend in the plan is its total over those periods.
     """
-    from mediamix.models.response import FittedResponse
+    from mediamix.models.response import planning_response
     from mediamix.service.fit import load_model
 
     if periods is not None and periods <= 0:
         raise InputError.single("periods must be a positive number of periods", column="periods")
-    return FittedResponse(load_model(model_dir), periods)
+    return planning_response(load_model(model_dir), periods)
 
 
 def reach_response(reach_file: str | Path, periods: int | None = None) -> ResponseModel:

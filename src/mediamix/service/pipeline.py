@@ -112,7 +112,7 @@ def run_pipeline(
     BusyError
         Another process is writing the warehouse.
     """
-    from mediamix.models.response import FittedResponse
+    from mediamix.models.response import planning_response
     from mediamix.optimization.solver import SpendReference, optimize_budget
 
     def say(message: str) -> None:
@@ -156,7 +156,7 @@ def run_pipeline(
     )
 
     say("optimize")
-    response = FittedResponse(outcome.result)
+    response = planning_response(outcome.result)
     current = dict(zip(response.channels, response.current.tolist(), strict=True))
     budget = float(request.budget if request.budget is not None else sum(current.values()))
     bounds = {c: (request.min_ratio * v, request.max_ratio * v) for c, v in current.items()}
