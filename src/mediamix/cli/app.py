@@ -221,6 +221,8 @@ def fit_cmd(
     diagnostics = outcome.result.engine_info.diagnostics
     for w in diagnostics.warnings if diagnostics is not None else ():
         err_console.print(f"diagnostics: {w}", markup=False)
+    for entry in outcome.summary.get("identification", []):
+        err_console.print(f"not identified: {entry['message']}", markup=False)
     out_console.print(
         f"wrote {out / 'summary.json'}, {out / 'decomposition.csv'}, {out / 'model'}", markup=False
     )
