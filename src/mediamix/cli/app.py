@@ -398,6 +398,7 @@ def _register_commands() -> None:
     """Commands that live in their own modules (one per verb)."""
     from mediamix.cli.attribute import attribute_cmd
     from mediamix.cli.audit import audit_app
+    from mediamix.cli.experiments import experiments_app
     from mediamix.cli.ingest import ingest_app
     from mediamix.cli.keys import keys_app
     from mediamix.cli.optimize import optimize_cmd
@@ -411,6 +412,7 @@ def _register_commands() -> None:
     from mediamix.cli.worker import worker_cmd
 
     app.command("optimize")(optimize_cmd)
+    app.add_typer(experiments_app, name="experiments")
     app.command("attribute")(attribute_cmd)
     app.add_typer(ingest_app, name="ingest")
     app.command("transform")(transform_cmd)

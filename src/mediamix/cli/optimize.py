@@ -17,7 +17,7 @@ from mediamix.optimization.solver import Objective, Plan
 from mediamix.service.optimize import optimize, optimize_request
 
 
-def _model_folder(model: Path) -> Path:
+def model_folder(model: Path) -> Path:
     from mediamix.service.registry import resolve_model
     from mediamix.settings import load_settings
 
@@ -146,7 +146,7 @@ def optimize_cmd(
 ) -> None:
     """Allocate a budget across channels to meet an objective."""
     if model is not None:  # a folder, or a verified copy of a models:/ reference
-        model = _model_folder(model)
+        model = model_folder(model)
     if weekly:
         _weekly(model, curves, budget, objective, constraints, out, periods)
         return
