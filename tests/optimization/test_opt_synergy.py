@@ -79,7 +79,9 @@ def test_plans_that_know_the_synergy_earn_more_in_truth(synth) -> None:  # type:
 
     def true_value(model) -> float:  # type: ignore[no-untyped-def]
         plan = optimize_budget(model, budget, reference=ref)
-        return true_plan_response(synth.truth, history, {c: a.spend for c, a in plan.channels.items()})
+        return true_plan_response(
+            synth.truth, history, {c: a.spend for c, a in plan.channels.items()}
+        )
 
     aware, blind = true_value(with_synergy), true_value(without)
     at_current = true_plan_response(synth.truth, history, dict(zip(names, current, strict=True)))
