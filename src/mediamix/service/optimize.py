@@ -242,10 +242,10 @@ def _with_scenarios(
     allocations.update(what_ifs)
     block = scenario_block(model, allocations)
     limits: Constraints | SpendLimits | None
+    # the frontier is the exact optimum per budget: the band, centred on the current
+    # mix at one budget, would pin it there
+    cons = None if cons is None else cons.model_copy(update={"band": None})
     try:
-        if cons is not None and cons.band is not None and source.bounds is None:
-            # the band is centred on the current mix scaled to each budget: resolve per budget
-            raise InputError.single("band")
         limits = resolve_constraints(
             cons, model.channels, sum(cur.values()), current_spend=dict(cur), bounds=source.bounds
         )
