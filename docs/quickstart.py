@@ -127,8 +127,10 @@ plots.plot_response_curves(curves, current=result)
 # The optimizer maximizes expected revenue for the current total budget. It then
 # checks the plan against the current mix across the model's uncertainty and
 # recommends only a move that beats it in 90% of the draws; `notes` say what it
-# decided and why. `to_dict()` is the `plan.json` document. Constraints (bounds,
-# ratios, groups) go in `constraints=`, as a dict or a YAML file.
+# decided and why. By default every channel stays within 30% of its current spend;
+# the exact optimum without that band is in `optimum_without_band`. `to_dict()` is
+# the `plan.json` document. Constraints (bounds, ratios, groups, `band`) go in
+# `constraints=`, as a dict or a YAML file.
 
 # %%
 budget = sum(channel["spend"] for channel in summary["channels"].values())

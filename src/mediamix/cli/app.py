@@ -240,6 +240,8 @@ def fit_cmd(
     diagnostics = outcome.result.engine_info.diagnostics
     for w in diagnostics.warnings if diagnostics is not None else ():
         err_console.print(f"diagnostics: {w}", markup=False)
+    for entry in outcome.summary.get("identification", []):
+        err_console.print(f"not identified: {entry['message']}", markup=False)
     out_console.print(
         f"wrote {out / 'summary.json'}, {out / 'decomposition.csv'}, {out / 'model'}", markup=False
     )
@@ -416,6 +418,7 @@ def _register_commands() -> None:
     from mediamix.cli.airflow import airflow_app
     from mediamix.cli.attribute import attribute_cmd
     from mediamix.cli.audit import audit_app
+    from mediamix.cli.experiments import experiments_app
     from mediamix.cli.ingest import ingest_app
     from mediamix.cli.keys import keys_app
     from mediamix.cli.many import fit_many_cmd
@@ -431,6 +434,7 @@ def _register_commands() -> None:
     from mediamix.cli.worker import worker_cmd
 
     app.command("optimize")(optimize_cmd)
+    app.add_typer(experiments_app, name="experiments")
     app.command("attribute")(attribute_cmd)
     app.add_typer(ingest_app, name="ingest")
     app.command("transform")(transform_cmd)

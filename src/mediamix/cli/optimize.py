@@ -17,7 +17,7 @@ from mediamix.optimization.solver import Objective, Plan
 from mediamix.service.optimize import optimize, optimize_request
 
 
-def _model_folder(model: Path) -> Path:
+def model_folder(model: Path) -> Path:
     from mediamix.service.registry import resolve_model
     from mediamix.settings import load_settings
 
@@ -74,6 +74,23 @@ def scenario_table(scenarios: Mapping[str, Any]) -> Table:
     return table
 
 
+def optimum_table(plan: Plan, optimum: Mapping[str, Any]) -> Table:
+    """The plan beside the exact optimum without the band: spend per channel, response."""
+    band = optimum["band"]
+    table = Table(title=f"plan (within {band:.0%} of current) beside the optimum without the band")
+    for col in ("channel", "current", "plan", "optimum"):
+        table.add_column(col, justify="left" if col == "channel" else "right")
+    reference = optimum["reference"]
+    for name, a in plan.channels.items():
+        table.add_row(
+            name, _fmt(reference[name]), _fmt(a.spend), _fmt(optimum["channels"][name]["spend"])
+        )
+    table.add_row(
+        "response", "", _fmt(plan.total_response), _fmt(optimum["total_response"]), style="bold"
+    )
+    return table
+
+
 def optimize_cmd(
     model: Path | None = typer.Option(
         None, "--model", help="Fitted model folder, models:/NAME/VERSION or models:/NAME@ALIAS."
@@ -107,6 +124,18 @@ def optimize_cmd(
         help="reach.json (from mediamix reach-fit): with --objective reach, maximize "
         "weekly people reached.",
     ),
+    band: float | None = typer.Option(
+        None,
+        "--band",
+        min=0.0,
+        help="Keep every channel without bounds of its own within this fraction of its "
+        "current spend scaled to the budget (default 0.3 for revenue and reach plans; "
+        "overrides 'band:' in the constraints). The exact optimum without the band is "
+        "shown beside the plan.",
+    ),
+    no_band: bool = typer.Option(
+        False, "--no-band", help="No band around the current mix: plan the exact optimum."
+    ),
     weekly: bool = typer.Option(
         False,
         "--weekly",
@@ -117,14 +146,15 @@ def optimize_cmd(
 ) -> None:
     """Allocate a budget across channels to meet an objective."""
     if model is not None:  # a folder, or a verified copy of a models:/ reference
-        model = _model_folder(model)
+        model = model_folder(model)
     if weekly:
         _weekly(model, curves, budget, objective, constraints, out, periods)
         return
     response_model = _response_model(model, curves, reach, objective, periods)
     request = optimize_request(
         budget,
-        constraints=constraints,
+        constraints=_with_band_option(constraints, band, no_band),
+        constraints_file=None if constraints is None else str(constraints),
         scenarios=scenarios,
         objective=objective,
         target=target,
@@ -133,6 +163,22 @@ def optimize_cmd(
     )
     plan = optimize(request, curves=curves, response_model=response_model, out=out)
     _print_plan(plan, out)
+
+
+def _with_band_option(
+    constraints: Path | None, band: float | None, no_band: bool
+) -> Path | Mapping[str, Any] | None:
+    """The constraints file, or its document with the band the options set."""
+    if band is not None and no_band:
+        raise InputError.single("give --band or --no-band, not both", column="--band")
+    if band is None and not no_band:
+        return constraints
+    from mediamix.optimization.constraints import read_constraints
+
+    doc = (
+        {} if constraints is None else read_constraints(constraints).model_dump(exclude_unset=True)
+    )
+    return {**doc, "band": None if no_band else band}
 
 
 def _response_model(
@@ -178,6 +224,8 @@ def _print_plan(plan: Plan, out: Path | None) -> None:
         console.print(f"recommendation: {plan.risk.recommendation}")
     for note in plan.notes:
         console.print(note, markup=False)
+    if plan.optimum_without_band is not None:
+        console.print(optimum_table(plan, plan.optimum_without_band))
     if plan.scenarios is not None:
         console.print(scenario_table(plan.scenarios))
     if plan.frontier is not None:

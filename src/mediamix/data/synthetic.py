@@ -13,6 +13,14 @@ the registry in :mod:`mediamix.transforms`, so ``truth.json`` can be read back i
 the same transform objects. Betas are set so that media makes up ``media_share`` of
 the KPI. The truth holds per channel the contribution, ROI and mROI by the
 definitions of ``summary.json`` (``docs/formats.md``), computed on the noise-free KPI.
+
+With ``synergy > 0`` the first two channels also interact: a term
+``gamma * pop[g] * h_0[g, t] * h_1[g, t]`` (``h_c`` the channel's saturated carry-over,
+between 0 and 1) makes up that share of the media effect, the channels' own terms
+the rest. It is the form the engines fit (``synergy`` in the spec) and is split
+between the two channels in proportion to their own terms in each period, as
+:class:`~mediamix.models.result.FitResult` does, so the channels' contributions
+still add up to the media effect; ``truth["synergy"]`` holds ``gamma``.
 """
 
 from __future__ import annotations
@@ -53,6 +61,9 @@ class SynthConfig:
         First Monday.
     kpi_type : str
         ``revenue`` or ``conversions``.
+    synergy : float
+        Share of the media effect from an interaction of the first two channels
+        (0: none; needs at least two channels).
     """
 
     seed: int = 0
@@ -67,6 +78,7 @@ class SynthConfig:
     controls: int = 1
     start: str = "2021-01-04"
     kpi_type: str = "revenue"
+    synergy: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -262,8 +274,10 @@ def synthesize(config: SynthConfig) -> SynthResult:
     shares = rng.dirichlet(np.full(n_ch, 2.0))
     media_total = media_share / (1 - media_share) * float(baseline.sum())
     weighted = (sat_values * pop_share[:, None, None]).sum(axis=(0, 1))
-    betas = shares * media_total / np.maximum(weighted, 1e-12)
+    syn = float(config.synergy) if n_ch >= 2 else 0.0
+    betas = shares * (1.0 - syn) * media_total / np.maximum(weighted, 1e-12)
     contributions = sat_values * betas * pop_share[:, None, None]  # (G, T, C)
+    gamma = _add_synergy(contributions, sat_values, pop_share, syn * media_total)
 
     clean = baseline + contributions.sum(axis=2)
     noise_sd = config.noise * float(clean.mean())
@@ -281,6 +295,9 @@ def synthesize(config: SynthConfig) -> SynthResult:
                 for g in range(n_geo)
             ]
         ).sum()
+        bumped += _split_term_at(  # the channel's part of the synergy term, if any
+            sat_values, per_capita, pop_share, (adstocks, saturations, betas), c, gamma
+        )
         total_spend = float(spend[:, :, c].sum())
         mroi = (float(bumped) - contribution) / (0.01 * total_spend) if total_spend > 0 else None
         ratio = contribution / total_spend if total_spend > 0 else None
@@ -344,7 +361,56 @@ def synthesize(config: SynthConfig) -> SynthResult:
         },
         "channels": truth_channels,
     }
+    if gamma > 0:
+        spec["synergy"] = [[names[0], names[1]]]
+        truth["synergy"] = [{"channels": [names[0], names[1]], "gamma": gamma}]
     return SynthResult(frame=frame, spec=spec, truth=truth)
+
+
+def _add_synergy(
+    contributions: np.ndarray, sat_values: np.ndarray, pop_share: np.ndarray, effect: float
+) -> float:
+    """Add a synergy term worth ``effect`` (KPI) on the first two channels, in place.
+
+    Returns its ``gamma`` (0 when ``effect`` is 0). The term is split between the two
+    channels in proportion to their own terms in each period.
+    """
+    if effect <= 0:
+        return 0.0
+    pair = sat_values[:, :, 0] * sat_values[:, :, 1]
+    gamma = effect / max(float((pair * pop_share[:, None]).sum()), 1e-12)
+    term = gamma * pair * pop_share[:, None]
+    own = contributions[:, :, 0] + contributions[:, :, 1]
+    split = np.divide(contributions[:, :, 0], own, out=np.full(own.shape, 0.5), where=own > 0)
+    contributions[:, :, 0] += term * split
+    contributions[:, :, 1] += term * (1.0 - split)
+    return gamma
+
+
+def _split_term_at(
+    sat_values: np.ndarray,
+    per_capita: np.ndarray,
+    pop_share: np.ndarray,
+    curves: tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray],
+    c: int,
+    gamma: float,
+) -> float:
+    """Channel ``c``'s share of the synergy term with its spend x 1.01 (for the true mROI)."""
+    if gamma <= 0 or c >= 2:
+        return 0.0
+    adstocks, saturations, betas = curves
+    other = 1 - c
+    total = 0.0
+    for g in range(len(pop_share)):
+        h = saturation_from_dict(saturations[c]).apply(
+            adstock_from_dict(adstocks[c]).apply(per_capita[g, :, c] * 1.01)
+        )
+        own_c = betas[c] * h
+        own_o = betas[other] * sat_values[g, :, other]
+        term = gamma * h * sat_values[g, :, other]
+        share = np.divide(own_c, own_c + own_o, out=np.full(h.shape, 0.5), where=own_c + own_o > 0)
+        total += float((term * share).sum()) * pop_share[g]
+    return total
 
 
 def true_plan_response(
@@ -359,14 +425,15 @@ def true_plan_response(
     """
     names = list(truth["channels"])
     total = 0.0
+    h: dict[str, np.ndarray] = {}
     for c, name in enumerate(names):
         info = truth["channels"][name]
         hist = history[:, c]
         hist_total = float(hist.sum())
-        if hist_total <= 0:
-            continue
-        spend = hist * (plan_totals[name] / hist_total)
-        total += float(
-            channel_response(spend, info["adstock"], info["saturation"], info["beta"]).sum()
-        )
+        spend = hist * (plan_totals[name] / hist_total) if hist_total > 0 else 0.0 * hist
+        h[name] = channel_response(spend, info["adstock"], info["saturation"], 1.0)
+        total += float(info["beta"] * h[name].sum())
+    for term in truth.get("synergy", []):
+        a, b = term["channels"]
+        total += float(term["gamma"] * (h[a] * h[b]).sum())
     return total

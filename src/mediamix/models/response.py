@@ -70,7 +70,9 @@ from mediamix.transforms.registry import adstock_from_dict, saturation_from_dict
 __all__ = [
     "PARETO_FIT_TOLERANCE",
     "FittedResponse",
+    "SynergyResponse",
     "evenly_spaced",
+    "planning_response",
     "response_curve_table",
     "response_curves",
 ]
@@ -252,6 +254,140 @@ class FittedResponse:
                 terms = np.where(a > 0, np.asarray(sat.derivative(v)) * a, 0.0)
             out[..., c] = self._betas[c] * terms.sum(-1)
         return out
+
+
+class SynergyResponse:
+    """A fitted model with synergy terms, seen as a (non-separable) response model.
+
+    The fit's response to plan totals ``X`` is the separable part of
+    :class:`FittedResponse` plus, per synergy pair ``(a, b)``::
+
+        gamma_ab * sum_t h_a(X_a)_t * h_b(X_b)_t,   h_c(X_c)_t = sat_c(X_c * a_tc)
+
+    (``a_c`` the adstocked unit pattern; the term of
+    :class:`~mediamix.models.result.FitResult`), whose gradient is
+    ``gamma_ab * sum_t sat_a'(X_a a_ta) a_ta h_b(X_b)_t`` for ``a`` and the same for
+    ``b``. The optimizer sees no ``channel_response``, so it plans with its
+    non-separable solver. At the historical totals the response equals the fit's
+    media contribution, synergy included. The draws add the synergy term at the
+    recommended model's curves and ``gamma`` to every draw: its uncertainty is not
+    in them.
+
+    Examples
+    --------
+    >>> from mediamix.models.result import example_result
+    >>> import dataclasses
+    >>> result = example_result()
+    >>> syn = dataclasses.replace(result, synergy={("tv", "search"): 500.0})
+    >>> model = planning_response(syn)
+    >>> x = model.current
+    >>> bool(np.isclose(model.response(x), syn.contributions().sum()))
+    True
+    """
+
+    def __init__(self, result: FitResult, periods: int | None = None) -> None:
+        self._setup(FittedResponse(result, periods), result.synergy)
+
+    @classmethod
+    def from_parts(
+        cls,
+        channels: Mapping[str, ChannelFit],
+        history: np.ndarray,
+        synergy: Mapping[tuple[str, str], float],
+        periods: int | None = None,
+    ) -> SynergyResponse:
+        """A response model from channel fits, synergy terms and a spend history (T, C).
+
+        Used to plan with known curves, e.g. the true curves of synthetic data.
+        """
+        self = cls.__new__(cls)
+        self._setup(FittedResponse.from_parts(channels, history, periods), synergy)
+        return self
+
+    def _setup(self, base: FittedResponse, synergy: Mapping[tuple[str, str], float]) -> None:
+        self._base = base
+        names = list(base.channels)
+        self._pairs = [(names.index(a), names.index(b), float(g)) for (a, b), g in synergy.items()]
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Channel names, the order of the last axis of spend arrays."""
+        return self._base.channels
+
+    @property
+    def current(self) -> np.ndarray:
+        """Historical spend per channel over the plan's periods (C,)."""
+        return self._base.current
+
+    @property
+    def periods(self) -> int:
+        """Plan length in periods."""
+        return self._base.periods
+
+    @property
+    def current_spend(self) -> dict[str, float]:
+        """Historical spend per channel over the plan's periods (the status quo)."""
+        return self._base.current_spend
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws behind :meth:`response_draws`."""
+        return self._base.n_draws
+
+    def _unit(self, x: np.ndarray, c: int, derivative: bool) -> np.ndarray:
+        """``h_c`` (..., H) at totals ``x`` or its derivative times ``a_c``."""
+        base = self._base
+        a = base._a[:, c]
+        v = x[..., c, None] * a
+        sat = base._sats[c]
+        if not derivative:
+            return np.asarray(sat.apply(v))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(a > 0, np.asarray(sat.derivative(v)) * a, 0.0)
+
+    def synergy(self, spend: np.ndarray) -> np.ndarray:
+        """The synergy terms' total response (...) to plan totals (..., C)."""
+        x = np.asarray(spend, float)
+        out = np.zeros(x.shape[:-1])
+        for a, b, g in self._pairs:
+            out = out + g * (self._unit(x, a, False) * self._unit(x, b, False)).sum(axis=-1)
+        return out
+
+    def response(self, spend: np.ndarray) -> np.ndarray:
+        """Total response (...) to plan totals (..., C), synergy included."""
+        x = np.asarray(spend, float)
+        return np.asarray(self._base.response(x) + self.synergy(x))
+
+    def gradient(self, spend: np.ndarray) -> np.ndarray:
+        """d response / d spend (..., C), synergy included."""
+        x = np.asarray(spend, float)
+        out = np.array(self._base.gradient(x), dtype=float)
+        for a, b, g in self._pairs:
+            ha, hb = self._unit(x, a, False), self._unit(x, b, False)
+            out[..., a] += g * (self._unit(x, a, True) * hb).sum(axis=-1)
+            out[..., b] += g * (self._unit(x, b, True) * ha).sum(axis=-1)
+        return out
+
+    def response_draws(self, spend: np.ndarray) -> np.ndarray:
+        """Total response under each draw (S, ...), the synergy term added to each."""
+        x = np.asarray(spend, float)
+        return np.asarray(self._base.response_draws(x) + self.synergy(x)[None])
+
+
+def planning_response(
+    result: FitResult, periods: int | None = None
+) -> FittedResponse | SynergyResponse:
+    """The response model to plan a fit on: with its synergy terms when it has any.
+
+    Examples
+    --------
+    >>> from mediamix.models.result import example_result
+    >>> type(planning_response(example_result())).__name__
+    'FittedResponse'
+    """
+    if result.synergy:
+        return SynergyResponse(result, periods)
+    return FittedResponse(result, periods)
 
 
 def response_curves(

@@ -297,7 +297,13 @@ class FitResult:
         )
 
     def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` document (docs/formats.md)."""
+        """The ``summary.json`` document (docs/formats.md).
+
+        ``identification`` lists every reason a channel is weakly identified
+        (:mod:`mediamix.models.identification`); empty when there is none.
+        """
+        from mediamix.models.identification import identification_warnings
+
         dates = self.data.dates
         return {
             "schema_version": SCHEMA_VERSION,
@@ -309,6 +315,7 @@ class FitResult:
             "n_periods": self.data.n_periods,
             "channels": self.channel_metrics(),
             "metrics": self.metrics(),
+            "identification": [w.to_dict() for w in identification_warnings(self)],
             "info": _jsonable(_summary_info(self.info)),
         }
 

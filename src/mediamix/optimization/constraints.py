@@ -14,6 +14,8 @@ currency)::
       - {numerator: [tv], denominator: [search], min: 0.5, max: 3.0}
     share_of_voice:
       - {channels: [tv], competitor_spend: 300000, min_share: 0.2}   # omit channels: total
+    band: 0.3                         # every channel without its own bounds stays within
+                                      # +-30% of its current spend scaled to the budget
     weeks:                            # weekly plans only: per-week bounds (flighting)
       tv: {min: 1000, max: 20000}
       search: {max: [5000, 5000, 0, 0]}   # one value per week: dark in weeks 3 and 4
@@ -24,7 +26,14 @@ Every rule becomes one or two linear inequalities ``lower <= a . x <= upper``:
 * a ratio: ``sum_num x >= min * sum_den x`` and ``sum_num x <= max * sum_den x``;
 * share of voice ``own / (own + competitor) >= s``, i.e.
   ``own >= s / (1 - s) * competitor``;
-* ``min_if_on: m`` makes the channel semi-continuous: ``x = 0`` or ``x >= m``.
+* ``min_if_on: m`` makes the channel semi-continuous: ``x = 0`` or ``x >= m``;
+* ``band: f`` bounds every channel that has no ``min``, ``max``, ``min_ratio`` or
+  ``max_ratio`` of its own to ``(1 - f) r_c <= x_c <= (1 + f) r_c`` with
+  ``r_c = current_c * B / sum(current)``, the current mix scaled to the budget ``B``
+  (so the band can always hold at any budget). Channels whose current spend is not
+  known are left free. ``band`` absent or ``null`` here means no band; the
+  ``optimize`` use case (:mod:`mediamix.service.optimize`) applies a default band
+  when the document does not mention one.
 
 :func:`resolve_constraints` checks feasibility with a mixed-integer LP (HiGHS via
 :func:`scipy.optimize.milp`; binaries only for ``min_if_on`` channels) and, when
@@ -157,7 +166,9 @@ class Constraints(_Strict):
 
     ``weeks`` holds per-week bounds for weekly plans only (``channel: {min, max}``,
     each a number for every week or a list with one value per week); single-period
-    plans use the other keys.
+    plans use the other keys. ``band`` keeps the channels without bounds of their
+    own within that fraction of their current spend scaled to the budget (see the
+    module docstring); ``None`` means no band.
     """
 
     total: TotalMode = "equal"
@@ -165,7 +176,26 @@ class Constraints(_Strict):
     groups: list[GroupRule] = Field(default_factory=list)
     ratios: list[RatioRule] = Field(default_factory=list)
     share_of_voice: list[ShareOfVoiceRule] = Field(default_factory=list)
+    band: float | None = Field(default=None, ge=0)
     weeks: dict[str, WeekRule] = Field(default_factory=dict)
+
+    def banded_channels(self, channels: Sequence[str]) -> list[str]:
+        """The channels the band applies to: those without bounds of their own.
+
+        Examples
+        --------
+        >>> c = constraints_from_dict({"band": 0.3, "channels": {"tv": {"max": 5.0}}})
+        >>> c.banded_channels(["tv", "search"])
+        ['search']
+        """
+        if self.band is None:
+            return []
+        own = {
+            name
+            for name, rule in self.channels.items()
+            if any(getattr(rule, k) is not None for k in ("min", "max", "min_ratio", "max_ratio"))
+        }
+        return [c for c in channels if c not in own]
 
     def single_period_keys(self) -> list[str]:
         """The keys given that only single-period plans use, sorted."""
@@ -408,6 +438,7 @@ def _build_items(
             items.append(
                 _Item(f"{key}.min_if_on = {rule.min_if_on:g}", semi=(i, float(rule.min_if_on)))
             )
+    items.extend(_band_items(cons, channels, current, budget))
     for k, g in enumerate(cons.groups):
         a = vec(g.channels, f"groups[{k}].channels")
         lbl = _label("groups", k, g.name)
@@ -446,6 +477,29 @@ def _build_items(
     lbl = f"budget: total spend {op} {budget:g}"
     lo_total = budget if cons.total == "equal" else -math.inf
     items.append(_Item(lbl, (LinearRule(lbl, np.ones(C), lo_total, budget),)))
+    return items
+
+
+def _band_items(
+    cons: Constraints, channels: Sequence[str], current: Mapping[str, float | None], budget: float
+) -> list[_Item]:
+    """The band's bounds, around the current mix scaled to the budget (see the module)."""
+    band = cons.band
+    known = {c: current.get(c) for c in channels}
+    if band is None or any(v is None for v in known.values()):
+        return []  # no current mix to scale: nothing to centre a band on
+    total = sum(float(v or 0.0) for v in known.values())
+    if total <= 0:
+        return []
+    items = []
+    for name in cons.banded_channels(channels):
+        i = list(channels).index(name)
+        ref = float(known[name] or 0.0) * budget / total
+        lo, hi = max(0.0, (1.0 - band) * ref), (1.0 + band) * ref
+        unit = np.zeros(len(channels))
+        unit[i] = 1.0
+        lbl = f"band = {band:g}: {name} within {lo:g} to {hi:g} (current mix scaled to the budget)"
+        items.append(_Item(lbl, (LinearRule(lbl, unit, lower=lo, upper=hi),)))
     return items
 
 

@@ -95,6 +95,8 @@ class Plan:
     compares the plan with the current allocation across the draws, and ``notes`` say in plain
     words what the plan recommends and why. ``scenarios`` and ``frontier`` (see
     :mod:`mediamix.optimization.scenarios`) are filled in on request.
+    ``optimum_without_band`` is the exact optimum when the plan was held within a
+    band around the current mix (:func:`mediamix.optimization.band.optimum_block`).
     """
 
     objective: str
@@ -110,6 +112,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     scenarios: Mapping[str, Any] | None = None
     frontier: Mapping[str, Any] | None = None
+    optimum_without_band: Mapping[str, Any] | None = None
 
     @property
     def spend(self) -> np.ndarray:
@@ -147,6 +150,11 @@ class Plan:
             **({"notes": list(self.notes)} if self.notes else {}),
             **({"scenarios": dict(self.scenarios)} if self.scenarios is not None else {}),
             **({"frontier": dict(self.frontier)} if self.frontier is not None else {}),
+            **(
+                {"optimum_without_band": dict(self.optimum_without_band)}
+                if self.optimum_without_band is not None
+                else {}
+            ),
         }
 
 

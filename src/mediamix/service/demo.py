@@ -255,7 +255,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
     """
     from mediamix.data.synthetic import true_plan_response
     from mediamix.models.design import baseline_features
-    from mediamix.models.response import FittedResponse
+    from mediamix.models.response import FittedResponse, planning_response
     from mediamix.models.result import ChannelFit
     from mediamix.optimization.risk import risk_adjusted_plan
     from mediamix.optimization.solver import SpendReference, optimize_budget
@@ -321,7 +321,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
     plans: dict[str, dict[str, Any]] = {}
     uplift: dict[str, float] = {}
     for engine, outcome in outcomes.items():
-        response = FittedResponse(outcome.result)
+        response = planning_response(outcome.result)
         optimized = optimize_budget(response, budget, reference=reference)
         # recommend only what the model's own uncertainty supports (see optimization.risk)
         plan = risk_adjusted_plan(response, optimized, current).to_dict()

@@ -80,6 +80,16 @@ def optimize(
     curves file when there is one, else from the model when it knows them
     (:class:`~mediamix.optimization.response.CurrentSpendModel`).
 
+    Unless the constraints document says otherwise (``band``, a number or ``null``),
+    revenue and reach plans keep every channel without bounds of its own within
+    :data:`~mediamix.optimization.band.DEFAULT_BAND` (+-30%) of its current spend
+    scaled to the budget, when the current spend of every channel is known. The exact
+    optimum without the band is then computed too and shown beside the plan
+    (``optimum_without_band``), and every channel that the plan or that optimum cuts
+    below half its current spend is explained in ``notes`` by its marginal ROI
+    against the other channels' and by the share of the model's draws that agree
+    (:mod:`mediamix.optimization.band`).
+
     When the model has draws (a fitted model's bootstrap or posterior) and the
     current allocation is known, the optimized plan is checked against the
     current mix across the draws (:func:`mediamix.optimization.risk.risk_adjusted_plan`):
@@ -103,11 +113,11 @@ def optimize(
     if req.weekly:
         raise InputError.single("weekly plans come from plan_weekly", column="weekly")
     source = _source(curves, response_model)
-    cons = req.constraints
-    if cons is not None and cons.weeks:
+    if req.constraints is not None and req.constraints.weeks:
         raise InputError.single(
             "per-week bounds apply to weekly plans only", file=req.constraints_file, column="weeks"
         )
+    cons = _banded(req)
     with _named_file(req.constraints_file):
         plan = optimize_budget(
             source.model,
@@ -118,6 +128,7 @@ def optimize(
             reference=SpendReference(source.current, source.bounds),
         )
     plan = _with_risk(source, plan, req.risk_level, cons)
+    plan = _with_band_view(source, plan, cons, req)
     if req.scenarios is not None or req.frontier:
         plan = _with_scenarios(source, plan, cons, req)
     if out is not None:
@@ -226,9 +237,16 @@ def _with_scenarios(
             allocations["recommended"] = plan
     else:
         allocations["optimized"] = plan
+    if plan.optimum_without_band is not None:
+        allocations["optimum without band"] = {
+            c: float(v["spend"]) for c, v in plan.optimum_without_band["channels"].items()
+        }
     allocations.update(what_ifs)
     block = scenario_block(model, allocations)
     limits: Constraints | SpendLimits | None
+    # the frontier is the exact optimum per budget: the band, centred on the current
+    # mix at one budget, would pin it there
+    cons = None if cons is None else cons.model_copy(update={"band": None})
     try:
         limits = resolve_constraints(
             cons, model.channels, sum(cur.values()), current_spend=dict(cur), bounds=source.bounds
@@ -240,6 +258,69 @@ def _with_scenarios(
 
 
 _FRACTIONS = tuple(0.5 + 0.1 * k for k in range(16))  # 50% to 200% of current spend
+
+
+def _banded(req: OptimizeRequest) -> Constraints | None:
+    """The request's constraints with the default band when the document names none.
+
+    The default applies to revenue and reach plans at the given budget; the target
+    objectives choose their own budget, for which a band around the current mix at
+    ``B`` means little, so they get a band only when the document asks for one.
+    """
+    from mediamix.optimization.band import DEFAULT_BAND
+    from mediamix.optimization.solver import Objective
+
+    cons = req.constraints
+    if cons is not None and "band" in cons.model_fields_set:
+        return cons
+    if req.objective not in (Objective.REVENUE, Objective.REACH):
+        return cons
+    return (cons or Constraints()).model_copy(update={"band": DEFAULT_BAND})
+
+
+def _with_band_view(
+    source: _Source, plan: Plan, cons: Constraints | None, req: OptimizeRequest
+) -> Plan:
+    """Add the optimum without the band and explain deep cuts, when current spend is known."""
+    from mediamix.optimization.band import cut_notes, optimum_block
+
+    cur = _known_current(source)
+    if cur is None or sum(cur.values()) <= 0:
+        return plan
+    notes = list(plan.notes)
+    block = None
+    if cons is not None and cons.band is not None and cons.banded_channels(source.model.channels):
+        free = cons.model_copy(update={"band": None})
+        with _named_file(req.constraints_file):
+            optimum = optimize_budget(
+                source.model,
+                req.budget,
+                free,
+                req.objective,
+                target=req.target,
+                reference=SpendReference(source.current, source.bounds),
+            )
+        block = optimum_block(source.model, plan, optimum, cur, cons.band)
+        notes.append(_band_note(cons.band, block))
+        notes.extend(cut_notes(source.model, optimum, cur, "The optimum without the band"))
+    notes.extend(cut_notes(source.model, plan, cur))
+    return dataclasses.replace(plan, notes=tuple(notes), optimum_without_band=block)
+
+
+def _band_note(band: float, block: Mapping[str, Any]) -> str:
+    change = block.get("change_vs_plan")
+    text = (
+        f"Channels without bounds of their own stay within {band:.0%} of their current spend "
+        "(scaled to the budget); widen this with --band or 'band:' in the constraints. "
+        "The exact optimum without the band is shown beside the plan"
+    )
+    if change is not None:
+        text += f" (expected response {change:+.1%} against this plan"
+        prob = block.get("probability_better_than_current")
+        if prob is not None:
+            text += f"; it beats the current mix in {prob:.0%} of the model's draws"
+        text += ")"
+    return text + "."
 
 
 def _with_risk(source: _Source, plan: Plan, level: float | None, cons: Constraints | None) -> Plan:
@@ -272,12 +353,12 @@ def model_response(model_dir: str | Path, periods: int | None = None) -> Respons
     The plan covers the modeling window unless ``periods`` says otherwise; each
     channel's spend in the plan is its total over those periods.
     """
-    from mediamix.models.response import FittedResponse
+    from mediamix.models.response import planning_response
     from mediamix.service.fit import load_model
 
     if periods is not None and periods <= 0:
         raise InputError.single("periods must be a positive number of periods", column="periods")
-    return FittedResponse(load_model(model_dir), periods)
+    return planning_response(load_model(model_dir), periods)
 
 
 def reach_response(reach_file: str | Path, periods: int | None = None) -> ResponseModel:

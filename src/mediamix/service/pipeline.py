@@ -138,7 +138,7 @@ def _run(
     say: Step,
     steps: _StepLog,
 ) -> PipelineOutcome:
-    from mediamix.models.response import FittedResponse
+    from mediamix.models.response import planning_response
     from mediamix.optimization.solver import SpendReference, optimize_budget
 
     say("ingest")
@@ -185,7 +185,7 @@ def _run(
 
     say("optimize")
     steps.start("optimize")
-    response = FittedResponse(outcome.result)
+    response = planning_response(outcome.result)
     current = dict(zip(response.channels, response.current.tolist(), strict=True))
     budget = float(request.budget if request.budget is not None else sum(current.values()))
     bounds = {c: (request.min_ratio * v, request.max_ratio * v) for c, v in current.items()}

@@ -417,18 +417,18 @@ def _optimize_request(
 
 def _model_source(model: Any, periods: int | None) -> dict[str, Any]:
     """The keyword the optimize use case takes for ``model``: curves or a response model."""
-    from mediamix.models.response import FittedResponse
+    from mediamix.models.response import planning_response
     from mediamix.optimization.response import ResponseModel
 
     if isinstance(model, FitResult):
-        return {"response_model": FittedResponse(model, periods)}
+        return {"response_model": planning_response(model, periods)}
     if isinstance(model, ResponseModel):
         return {"response_model": model}
     if isinstance(model, str | Path):
         path = Path(model)
         if path.is_file():
             return {"curves": path}
-        return {"response_model": FittedResponse(load_model(path), periods)}
+        return {"response_model": planning_response(load_model(path), periods)}
     raise InputError.single(
         f"expected a fitted model, a response model or a path, not {type(model).__name__}",
         column="model",
