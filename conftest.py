@@ -33,4 +33,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DoctestMod
         return None
     if relative.name == "__main__.py" or relative.as_posix() in DOCTEST_EXCLUDED:
         return None
+    if relative.parent.as_posix() == "mediamix/orchestration/dags":
+        # DAG files import Airflow, which reads its configuration once, on first import:
+        # they are Airflow's to load (tests/orchestration sets its home first), and they
+        # hold no examples
+        return None
     return DoctestModule.from_parent(parent, path=file_path)

@@ -12,6 +12,8 @@ import httpx
 import pytest
 from _server import env_for, free_port, mediamix, run, stop, wait_job, wait_ready
 
+from conftest import make_config
+
 pytestmark = pytest.mark.slow
 
 
@@ -163,7 +165,6 @@ def test_kill_9_without_retries_fails_the_job_with_the_reason(
 
 
 def test_pool_workers_yield_the_cpu_to_the_api(tmp_path: Path) -> None:
-    from conftest import make_config
     from mediamix.api.worker import start_pool, stop_pool
 
     config = make_config(tmp_path / "home", worker_nice=7)

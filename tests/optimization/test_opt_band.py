@@ -76,9 +76,23 @@ def test_band_scales_with_the_budget_and_spares_channels_with_own_bounds() -> No
 
 
 def test_band_conflicts_are_named(curves: Path) -> None:
-    req = optimize_request(120000.0, constraints={"groups": [{"channels": ["flat"], "min": 90000}]})
+    group = {"channels": ["flat"], "min": 90000}
+    req = optimize_request(120000.0, constraints={"band": 0.3, "groups": [group]})
     with pytest.raises(InputError, match=r"band = 0\.3: flat within"):
         optimize(req, curves=curves)
+
+
+def test_the_default_band_gives_way_to_the_users_own_rules(curves: Path) -> None:
+    group = {"channels": ["flat"], "min": 90000}
+    plan = optimize(optimize_request(120000.0, constraints={"groups": [group]}), curves=curves)
+    assert plan.channels["flat"].spend >= 90000.0 - 1e-6
+    assert plan.optimum_without_band is None
+    assert any("default band" in n and "flat within" in n for n in plan.notes)
+    # a conflict that is not the band's still fails, naming the user's rules only
+    bad = {"groups": [group], "channels": {"tv": {"min": 50000.0}}}
+    with pytest.raises(InputError) as raised:
+        optimize(optimize_request(120000.0, constraints=bad), curves=curves)
+    assert "band" not in str(raised.value)
 
 
 def test_target_objectives_get_no_default_band(curves: Path) -> None:

@@ -42,7 +42,12 @@ def test_fit_is_a_finished_run_with_everything_logged(tracked_fit, embedded):
     listed = {a.path for a in _client(embedded).list_artifacts(ref["run_id"])}
     assert {"summary.json", "decomposition.csv", "model", "spec"} <= listed
     model_files = {a.path for a in _client(embedded).list_artifacts(ref["run_id"], "model")}
-    assert model_files == {"model/model.json", "model/arrays.npz", "model/manifest.json"}
+    assert model_files == {
+        "model/model.json",
+        "model/arrays.npz",
+        "model/manifest.json",
+        "model/lineage.json",
+    }
     # the logged summary is the written one, tracking block included
     local = _client(embedded).download_artifacts(ref["run_id"], "summary.json")
     assert json.loads(Path(local).read_text()) == summary

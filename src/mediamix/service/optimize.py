@@ -118,17 +118,39 @@ def optimize(
             "per-week bounds apply to weekly plans only", file=req.constraints_file, column="weeks"
         )
     cons = _banded(req)
-    with _named_file(req.constraints_file):
-        plan = optimize_budget(
-            source.model,
-            req.budget,
-            cons,
-            req.objective,
-            target=req.target,
-            reference=SpendReference(source.current, source.bounds),
-        )
+    default_band = cons is not None and cons.band is not None and cons is not req.constraints
+
+    def solve(constraints: Constraints | None) -> Plan:
+        with _named_file(req.constraints_file):
+            return optimize_budget(
+                source.model,
+                req.budget,
+                constraints,
+                req.objective,
+                target=req.target,
+                reference=SpendReference(source.current, source.bounds),
+            )
+
+    dropped = None
+    try:
+        plan = solve(cons)
+    except InputError as exc:
+        if not default_band or cons is None:
+            raise
+        # the default band is a safety net, not the user's rule: when it cannot hold
+        # together with the document's own bounds, those win (an explicit band is kept
+        # and refused by name instead)
+        dropped = "; ".join(p.message for p in exc.problems)
+        cons = cons.model_copy(update={"band": None})
+        plan = solve(cons)
     plan = _with_risk(source, plan, req.risk_level, cons)
     plan = _with_band_view(source, plan, cons, req)
+    if dropped is not None:
+        note = (
+            "The default band around the current mix was not applied: it cannot hold "
+            f"together with the constraints given ({dropped})."
+        )
+        plan = dataclasses.replace(plan, notes=(*plan.notes, note))
     if req.scenarios is not None or req.frontier:
         plan = _with_scenarios(source, plan, cons, req)
     if out is not None:
