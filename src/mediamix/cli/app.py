@@ -274,7 +274,7 @@ def decompose_cmd(
     ] = None,
 ) -> None:
     """Write the per-period decomposition of the window, or of new periods."""
-    from mediamix.io.atomic import atomic_write_text
+    from mediamix.io.exports import write_csv
     from mediamix.service.data import load_dataset
     from mediamix.service.fit import load_model
 
@@ -287,7 +287,7 @@ def decompose_cmd(
         if missing:
             raise InputError.single(f"new data lacks channels {missing}", file=str(data))
         frame = result.predict(loaded.dataset)
-    atomic_write_text(out, frame.to_csv(index=False))
+    write_csv(frame, out)
     out_console.print(f"wrote {out} ({len(frame)} periods)", markup=False)
 
 
