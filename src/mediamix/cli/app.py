@@ -291,20 +291,6 @@ def decompose_cmd(
     out_console.print(f"wrote {out} ({len(frame)} periods)", markup=False)
 
 
-@app.command("report")
-def report_cmd(
-    model: Annotated[Path, typer.Argument(help="Fit output folder (or its model/ folder).")],
-    out: Annotated[Path, typer.Option(help="HTML file to write.")],
-    pdf: Annotated[Path | None, typer.Option(help="Also write the charts as PDF.")] = None,
-    plan: Annotated[Path | None, typer.Option(help="A plan.json to include.")] = None,
-) -> None:
-    """Write a self-contained HTML report (opens offline)."""
-    from mediamix.service.report import write_report
-
-    write_report(model, out, pdf=pdf, plan=plan)
-    out_console.print(f"wrote {out}" + (f" and {pdf}" if pdf else ""), markup=False)
-
-
 @app.command("demo")
 def demo_cmd(
     out: Annotated[Path, typer.Option(help="Folder for every demo output.")] = Path(
@@ -428,6 +414,9 @@ def _register_commands() -> None:
     app.command("worker")(worker_cmd)
     app.add_typer(audit_app, name="audit")
     app.add_typer(privacy_app, name="privacy")
+    from mediamix.cli.report import report_app
+
+    app.add_typer(report_app, name="report")
 
 
 _register_commands()
