@@ -22,7 +22,7 @@ import pytest
 from mediamix.errors import InputError
 from mediamix.service.distribute import DeliveryConfig, DistributeRequest, distribute_report
 
-PASSWORD = "s3cret-smtp-pa55word"
+PASSWORD = "s3cret-smtp-pa55word"  # pragma: allowlist secret (a fake for the loopback server)
 HOOK_TOKEN = "T000/B000/XXXXsecretwebhooktoken"
 PDF = b"%PDF-1.4\n% a tiny stand-in for the report\n%%EOF\n"
 
@@ -181,7 +181,7 @@ def _request(
                 "sender": "reports@example.com",
                 "recipients": ["cmo@example.com", "analyst@example.com"],
                 "username": "reports",
-                "password_env": "TEST_SMTP_PASSWORD",
+                "password_env": "TEST_SMTP_PASSWORD",  # pragma: allowlist secret (a variable name)
                 **({"ca_file": str(cert)} if cert else {}),
                 **email,
             },
