@@ -232,3 +232,32 @@ def test_attribution_is_compared_with_the_mmm(
     assert list(table.columns) == ["channel", "mmm", "markov", "linear"]
     assert table["markov"].sum() == pytest.approx(1.0)
     assert table["mmm"].sum() == pytest.approx(1.0)
+
+
+def test_cli_writes_the_report_folder_and_refuses_a_foreign_plan(
+    run_cli: Any, fitted: Any, risk_plan: dict[str, Any], tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(risk_plan))
+    out = tmp_path / "report"
+    res = run_cli(["report", fitted.out, "--plan", plan, "--out", out])
+    assert res.code == 0, res.err
+    assert {p.name for p in out.iterdir()} == {
+        "report.html",
+        "report.json",
+        "roi.csv",
+        "plan.csv",
+        "tables.xlsx",
+    }
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text(json.dumps({"total_response": 1.0, "channels": {"radio": {"spend": 1.0}}}))
+    res = run_cli(["report", "render", fitted.out, "--plan", foreign, "--out", tmp_path / "no"])
+    assert res.code == 2
+    assert "different channels" in res.err
+    assert not (tmp_path / "no").exists()
+    # a folder without its PDF cannot be sent
+    config = tmp_path / "delivery.yaml"
+    config.write_text("slack:\n  - {name: team, webhook_env: MEDIAMIX_TEST_HOOK}\n")
+    res = run_cli(["report", "send", out, "--config", config])
+    assert res.code == 2
+    assert "report.pdf" in res.err

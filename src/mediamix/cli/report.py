@@ -23,7 +23,24 @@ class _DefaultRender(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in {"--help", "-h"}:
             args = ["render", *args]
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, _pdf_paths(args))
+
+
+def _pdf_paths(args: list[str]) -> list[str]:
+    """``--pdf PATH.pdf`` (the original form) as ``--pdf-file PATH.pdf``; ``--pdf`` is a flag."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--pdf="):
+            out.append("--pdf-file=" + arg.removeprefix("--pdf="))
+        elif arg == "--pdf" and i + 1 < len(args) and args[i + 1].lower().endswith(".pdf"):
+            out += ["--pdf-file", args[i + 1]]
+            i += 1
+        else:
+            out.append(arg)
+        i += 1
+    return out
 
 
 report_app = typer.Typer(
@@ -59,26 +76,26 @@ def render_cmd(
         None
     ),
     pdf: Annotated[
-        str | None,
+        bool,
         typer.Option(
-            is_flag=False,
-            flag_value="",
-            help="Also write the PDF: --pdf alone writes report.pdf into the folder (or "
-            "beside the HTML file); --pdf PATH writes it there.",
+            "--pdf",
+            help="Also write the PDF (same sections, A4): report.pdf in the folder, or "
+            "beside the HTML file. `--pdf FILE.pdf` writes it to FILE.pdf.",
         ),
+    ] = False,
+    pdf_file: Annotated[
+        Path | None, typer.Option("--pdf-file", help="Write the PDF to this file.")
     ] = None,
 ) -> None:
     """Write the report: page 1 in plain words, then the analyses (opens offline)."""
     from mediamix.service.report import write_report
 
     pdf_target: Any = None
-    if pdf is not None:
-        if pdf:
-            pdf_target = Path(pdf)
-        elif out.suffix.lower() in {".html", ".htm"}:
-            pdf_target = out.with_suffix(".pdf")
-        else:
-            pdf_target = True
+    if pdf_file is not None:
+        pdf_target = pdf_file
+    elif pdf:
+        html_file = out.suffix.lower() in {".html", ".htm"}
+        pdf_target = out.with_suffix(".pdf") if html_file else True
     write_report(model, out, pdf=pdf_target, plan=plan, attribution=attribution, drift=drift)
     extra = f" and {pdf_target}" if isinstance(pdf_target, Path) else ""
     _out.print(f"wrote {out}{extra}", markup=False)

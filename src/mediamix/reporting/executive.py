@@ -109,7 +109,8 @@ def _decomposition_section(inputs: ReportInputs) -> Section:
     channels = list(inputs.summary["channels"])
     baseline = [c for c in table.columns if c not in {"date", "actual", "fitted", *channels}]
     fitted = float(table["fitted"].sum())
-    parts = [(c, float(table[c].sum())) for c in [*baseline, *channels]]
+    parts = [("baseline", float(table[baseline].to_numpy(float).sum()))]
+    parts += [(c, float(table[c].sum())) for c in channels]
     alt_waterfall = (
         "Waterfall of the fitted KPI over the window: "
         + "; ".join(f"{c} {money(v)} ({v / fitted:.1%})" for c, v in parts)
@@ -126,8 +127,9 @@ def _decomposition_section(inputs: ReportInputs) -> Section:
     return Section(
         title="What drove the KPI: decomposition",
         paragraphs=(
-            "The waterfall adds the baseline components and each channel's contribution "
-            "over the whole window; the second chart shows the same split per period.",
+            "The waterfall adds each channel's contribution to the baseline (trend, "
+            "season, controls) over the whole window; the second chart shows the same "
+            "split per period.",
         ),
         charts=(
             (plots.plot_waterfall(inputs.summary, table), alt_waterfall),

@@ -601,11 +601,12 @@ def plot_frontier(plan: Any) -> Figure:
 
 
 def plot_waterfall(fit: Any, decomposition: pd.DataFrame | None = None) -> Figure:
-    """The fitted KPI over the window built up step by step: baseline parts, then channels.
+    """The fitted KPI over the window built up step by step: baseline, then each channel.
 
-    Each bar starts where the previous one ended; its height is the component's
-    total over the window (KPI units). The last bar is the fitted KPI, the sum of
-    all steps (components sum to ``fitted`` in ``decomposition.csv``).
+    The first bar is the baseline (every non-media component summed); each channel's
+    bar starts where the previous one ended and its height is the channel's
+    contribution over the window (KPI units). The last bar is the fitted KPI, the
+    sum of all steps (components sum to ``fitted`` in ``decomposition.csv``).
 
     Parameters
     ----------
@@ -617,7 +618,7 @@ def plot_waterfall(fit: Any, decomposition: pd.DataFrame | None = None) -> Figur
     Returns
     -------
     matplotlib.figure.Figure
-        One axes; one bar per baseline component, per channel, and the total.
+        One axes; a bar for the baseline, one per channel, and the total.
 
     Examples
     --------
@@ -633,16 +634,18 @@ def plot_waterfall(fit: Any, decomposition: pd.DataFrame | None = None) -> Figur
     table = _decomposition(fit, decomposition)
     channels = list(summary["channels"])
     baseline = [c for c in table.columns if c not in {"date", "actual", "fitted", *channels}]
-    names = [*baseline, *channels]
-    values = [float(table[c].sum()) for c in names]
+    # one baseline bar: its parts (intercept, trend, a control with a negative effect)
+    # can be far larger than the media steps and would hide them
+    names = ["baseline", *channels]
+    values = [float(table[baseline].to_numpy(float).sum())] + [
+        float(table[c].sum()) for c in channels
+    ]
     starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
     total = float(np.sum(values))
     fig, axes = _figure(max(6.5, 0.55 * (len(names) + 1) + 2.0), 3.8)
     ax = axes[0, 0]
     x = np.arange(len(names) + 1)
-    colours = [BASELINE_COLOUR] * len(baseline) + [
-        channel_style(i)["color"] for i in range(len(channels))
-    ]
+    colours = [BASELINE_COLOUR] + [channel_style(i)["color"] for i in range(len(channels))]
     ax.bar(x[:-1], values, bottom=starts, color=colours, edgecolor="black", lw=0.4)
     ax.bar([x[-1]], [total], color="#444444", edgecolor="black", lw=0.4)
     ax.set_xticks(x, [*names, "fitted"], rotation=35, ha="right", fontsize=8)

@@ -238,6 +238,7 @@ def report_inputs(
     attribution: str | Path | None = None,
     drift: Mapping[str, Any] | None = None,
     manifest: str | None = None,
+    plan_file: str = "plan.json",
 ) -> ReportInputs:
     """Everything the report shows, from one fitted model and one plan.
 
@@ -256,6 +257,8 @@ def report_inputs(
         A ``drift.json`` document.
     manifest : str, optional
         The model files' SHA-256, shown on the model card.
+    plan_file : str
+        The plan's file name, for error messages.
     """
     from mediamix.models.response import FittedResponse
     from mediamix.reporting.executive import ReportInputs
@@ -266,7 +269,7 @@ def report_inputs(
         raise InputError.single(
             f"the plan and the model have different channels ({', '.join(missing)}): "
             "make the plan from this model",
-            file="plan.json",
+            file=plan_file,
             column="channels",
         )
     model = FittedResponse(result)
@@ -301,6 +304,7 @@ def render_report(
     *,
     summary: Mapping[str, Any] | None = None,
     manifest: str | None = None,
+    plan_file: str = "plan.json",
 ) -> RenderedReport:
     """Render the report of ``result`` in memory.
 
@@ -321,6 +325,7 @@ def render_report(
         attribution=req.attribution,
         drift=req.drift,
         manifest=manifest,
+        plan_file=plan_file,
     )
     page = executive_summary(inputs.summary, inputs.plan, spend_variation=inputs.spend_variation)
     plan_table = pd.DataFrame([{"channel": c, **p} for c, p in inputs.plan["channels"].items()])
@@ -391,7 +396,13 @@ def write_report(
         attribution=str(attribution) if attribution is not None else None,
         drift=dict(drift_doc) if drift_doc else None,
     )
-    report = render_report(result, request, summary=summary, manifest=_manifest_hash(model_dir))
+    report = render_report(
+        result,
+        request,
+        summary=summary,
+        manifest=_manifest_hash(model_dir),
+        plan_file=str(plan) if isinstance(plan, str | Path) else "plan.json",
+    )
     if not folder:
         atomic_write_text(out, report.html)
         if isinstance(pdf, str | Path) and report.pdf is not None:
