@@ -87,6 +87,9 @@ FILES = {
     "2020-01-20,12,$1,2,0,0\n2020-01-20,12,1,2,0,0\n",
     "bad_spec.yaml": SPEC.replace(str(EXAMPLE), "bad.csv"),
     "typo_spec.yaml": SPEC + "chanels: {}\n",
+    "delivery.yaml": "slack:\n  - {name: team, webhook_env: MEDIAMIX_TEST_HOOK}\n",
+    "delivery_bad.yaml": "email:\n  host: smtp.example.com\n  sender: a@b.c\n  recipients: []\n",
+    "foreign_plan.json": json.dumps({"total_response": 1.0, "channels": {"radio": {"spend": 1.0}}}),
 }
 
 
@@ -329,6 +332,12 @@ CASES: tuple[Case, ...] = (
     Case("attribute_mmm_without_decomposition", ("attribute", "paths.csv", "--method", "mmm")),
     Case("synth_bad_kpi_type", ("synth", "--out", "never", "--kpi-type", "sales")),
     Case("report_missing_model", ("report", "nope", "--out", "never.html")),
+    Case(
+        "report_foreign_plan",
+        ("report", "ridge", "--plan", "foreign_plan.json", "--out", "never", "--pdf"),
+    ),
+    Case("report_send_not_a_report", ("report", "send", "ridge", "--config", "delivery.yaml")),
+    Case("report_send_bad_config", ("report", "send", "ridge", "--config", "delivery_bad.yaml")),
 )
 
 _BAR = re.compile(r"^(fit \(|attributing).*$", re.MULTILINE)

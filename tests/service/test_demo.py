@@ -61,8 +61,10 @@ def test_demo_writes_both_engines_and_reports(demo):
         current = sum(c["spend"] for c in summary["channels"].values())
         assert np.isclose(sum(c["spend"] for c in plan["channels"].values()), current, rtol=1e-6)
     html = (out / "report.html").read_text()
-    assert "Recommended budget" in html
-    assert "Contributions over time" in html
+    # the executive report: page 1 in words, then the analyses, on the plan's basis
+    for title in ("Executive summary", "Budget shift: current vs recommended", "Response curves"):
+        assert f">{title}<" in html
+    assert "plan basis" in html
     assert "report.html" in stdout
     for cell in ("ridge", "Bayesian", "best possible"):  # rows of the side-by-side table
         assert cell in stdout

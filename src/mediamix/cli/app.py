@@ -295,7 +295,7 @@ def decompose_cmd(
     ] = None,
 ) -> None:
     """Write the per-period decomposition of the window, or of new periods."""
-    from mediamix.io.atomic import atomic_write_text
+    from mediamix.io.exports import write_csv
     from mediamix.service.data import load_dataset
     from mediamix.service.fit import load_model
 
@@ -308,22 +308,8 @@ def decompose_cmd(
         if missing:
             raise InputError.single(f"new data lacks channels {missing}", file=str(data))
         frame = result.predict(loaded.dataset)
-    atomic_write_text(out, frame.to_csv(index=False))
+    write_csv(frame, out)
     out_console.print(f"wrote {out} ({len(frame)} periods)", markup=False)
-
-
-@app.command("report")
-def report_cmd(
-    model: Annotated[Path, typer.Argument(help="Fit output folder (or its model/ folder).")],
-    out: Annotated[Path, typer.Option(help="HTML file to write.")],
-    pdf: Annotated[Path | None, typer.Option(help="Also write the charts as PDF.")] = None,
-    plan: Annotated[Path | None, typer.Option(help="A plan.json to include.")] = None,
-) -> None:
-    """Write a self-contained HTML report (opens offline)."""
-    from mediamix.service.report import write_report
-
-    write_report(model, out, pdf=pdf, plan=plan)
-    out_console.print(f"wrote {out}" + (f" and {pdf}" if pdf else ""), markup=False)
 
 
 @app.command("demo")
@@ -462,6 +448,9 @@ def _register_commands() -> None:
     app.add_typer(storage_app, name="storage")
     app.add_typer(deploy_app, name="deploy")
     app.add_typer(train_app, name="train")
+    from mediamix.cli.report import report_app
+
+    app.add_typer(report_app, name="report")
 
 
 _register_commands()

@@ -48,9 +48,13 @@ __all__ = [
     "plot_budget_shift",
     "plot_contributions",
     "plot_decomposition",
+    "plot_fit_diagnostics",
     "plot_frontier",
+    "plot_mmm_vs_mta",
     "plot_response_curves",
     "plot_roi",
+    "plot_roi_bases",
+    "plot_waterfall",
 ]
 
 PALETTE: tuple[str, ...] = (
@@ -180,6 +184,22 @@ def _thousands(ax: Axes, axis: str = "y") -> None:
 
     def fmt(value: float, _pos: int) -> str:
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(fmt))
+
+
+def _compact(ax: Axes, axis: str = "y") -> None:
+    """Tick labels as 300k, 1.2M: long numbers would run into each other on small panels."""
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(value: float, _pos: int) -> str:
+        size = abs(value)
+        if size >= 1e6:
+            return f"{value / 1e6:.3g}M"
+        if size >= 1e3:
+            return f"{value / 1e3:.3g}k"
+        return f"{value:g}"
 
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(FuncFormatter(fmt))
@@ -466,7 +486,7 @@ def plot_response_curves(
         ax.set_xlabel("total spend")
         ax.set_ylabel("response")
         _thousands(ax)
-        _thousands(ax, "x")
+        _compact(ax, "x")
         ax.xaxis.set_major_locator(MaxNLocator(4))
         if i == 0:
             ax.legend(fontsize=7, loc="lower right")
@@ -577,4 +597,226 @@ def plot_frontier(plan: Any) -> Figure:
     ax.legend(fontsize=8)
     _thousands(ax)
     _thousands(ax, "x")
+    return fig
+
+
+def plot_waterfall(fit: Any, decomposition: pd.DataFrame | None = None) -> Figure:
+    """The fitted KPI over the window built up step by step: baseline, then each channel.
+
+    The first bar is the baseline (every non-media component summed); each channel's
+    bar starts where the previous one ended and its height is the channel's
+    contribution over the window (KPI units). The last bar is the fitted KPI, the
+    sum of all steps (components sum to ``fitted`` in ``decomposition.csv``).
+
+    Parameters
+    ----------
+    fit : fit result or mapping
+        A fit result or its ``summary.json`` document (gives the channel names).
+    decomposition : DataFrame, optional
+        The ``decomposition.csv`` table; defaults to the fit result's own.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; a bar for the baseline, one per channel, and the total.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"date": ["2024-01-01", "2024-01-08"], "actual": [10.0, 12.0],
+    ...                       "fitted": [10.5, 11.5], "intercept": [8.0, 8.0],
+    ...                       "tv": [2.5, 3.5]})
+    >>> fig = plot_waterfall({"kpi": "sales", "channels": {"tv": {}}}, table)
+    >>> [float(bar.get_height()) for bar in fig.axes[0].patches]
+    [16.0, 6.0, 22.0]
+    """
+    summary = _summary(fit)
+    table = _decomposition(fit, decomposition)
+    channels = list(summary["channels"])
+    baseline = [c for c in table.columns if c not in {"date", "actual", "fitted", *channels}]
+    # one baseline bar: its parts (intercept, trend, a control with a negative effect)
+    # can be far larger than the media steps and would hide them
+    names = ["baseline", *channels]
+    values = [float(table[baseline].to_numpy(float).sum())] + [
+        float(table[c].sum()) for c in channels
+    ]
+    starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
+    total = float(np.sum(values))
+    fig, axes = _figure(max(6.5, 0.55 * (len(names) + 1) + 2.0), 3.8)
+    ax = axes[0, 0]
+    x = np.arange(len(names) + 1)
+    colours = [BASELINE_COLOUR] + [channel_style(i)["color"] for i in range(len(channels))]
+    ax.bar(x[:-1], values, bottom=starts, color=colours, edgecolor="black", lw=0.4)
+    ax.bar([x[-1]], [total], color="#444444", edgecolor="black", lw=0.4)
+    ax.set_xticks(x, [*names, "fitted"], rotation=35, ha="right", fontsize=8)
+    ax.set_ylabel(str(summary.get("kpi") or "KPI"))
+    ax.set_title("Waterfall: how baseline and channels add up to the fitted KPI")
+    _thousands(ax)
+    return fig
+
+
+def plot_roi_bases(table: pd.DataFrame, *, metric: str = "roi") -> Figure:
+    """ROI (or marginal ROI) per channel on each basis, with 90% intervals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per channel and basis: ``channel``, ``basis``, ``roi``, ``mroi``
+        and optional ``roi_low``, ``roi_high`` (NaN where there is no interval).
+    metric : {"roi", "mroi"}
+        Which column the bars show; intervals are drawn for ``roi`` only.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with grouped bars (one group per channel, one bar per basis)
+        and the break-even line at 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"channel": ["tv", "tv"], "basis": ["model", "plan"],
+    ...                   "roi": [1.2, 1.5], "mroi": [0.8, 0.9],
+    ...                   "roi_low": [0.9, 1.1], "roi_high": [1.6, 1.9]})
+    >>> fig = plot_roi_bases(t)
+    >>> [float(b.get_height()) for b in fig.axes[0].patches]
+    [1.2, 1.5]
+    """
+    channels = list(dict.fromkeys(table["channel"]))
+    bases = list(dict.fromkeys(table["basis"]))
+    width = 0.8 / max(len(bases), 1)
+    fig, axes = _figure(6.5, 3.6)
+    ax = axes[0, 0]
+    x = np.arange(len(channels))
+    hatches = ["", "//", "..", "xx"]
+    for j, basis in enumerate(bases):
+        rows = table[table["basis"] == basis].set_index("channel").reindex(channels)
+        values = rows[metric].to_numpy(float)
+        pos = x - 0.4 + width * (j + 0.5)
+        ax.bar(
+            pos,
+            values,
+            width,
+            color=PALETTE[j % len(PALETTE)],
+            hatch=hatches[j % len(hatches)] or None,
+            edgecolor="white",
+            label=basis,
+        )
+        if metric == "roi" and {"roi_low", "roi_high"} <= set(rows.columns):
+            low = rows["roi_low"].to_numpy(float)
+            high = rows["roi_high"].to_numpy(float)
+            ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(values)
+            if ok.any():
+                ax.errorbar(
+                    pos[ok],
+                    values[ok],
+                    yerr=[
+                        np.maximum(values[ok] - low[ok], 0),
+                        np.maximum(high[ok] - values[ok], 0),
+                    ],
+                    fmt="none",
+                    ecolor="black",
+                    capsize=3,
+                    lw=1,
+                )
+    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_xticks(x, channels)
+    ax.set_ylabel("KPI per unit of spend")
+    label = "ROI (90% interval)" if metric == "roi" else "Marginal ROI"
+    ax.set_title(f"{label} by channel; dashed: break-even")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_fit_diagnostics(
+    decomposition: pd.DataFrame, *, holdout_start: str | None = None
+) -> Figure:
+    """Actual against fitted KPI over time, and the residuals, holdout weeks shaded.
+
+    Parameters
+    ----------
+    decomposition : DataFrame
+        The ``decomposition.csv`` table (``date``, ``actual``, ``fitted``, ...).
+    holdout_start : str, optional
+        First date the model did not train on; the weeks from it on are shaded.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: actual and fitted; residuals (actual - fitted).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"date": ["2024-01-01", "2024-01-08"], "actual": [10.0, 12.0],
+    ...                   "fitted": [10.5, 11.5]})
+    >>> fig = plot_fit_diagnostics(t)
+    >>> fig.axes[1].lines[0].get_ydata().tolist()
+    [-0.5, 0.5]
+    """
+    dates = pd.to_datetime(decomposition["date"])
+    actual = decomposition["actual"].to_numpy(float)
+    fitted = decomposition["fitted"].to_numpy(float)
+    fig, axes = _figure(10, 4.6, 2, 1, sharex=True, height_ratios=[2, 1.2])
+    top, bottom = axes[0, 0], axes[1, 0]
+    top.plot(dates, actual, color="black", lw=1.0, label="actual")
+    top.plot(dates, fitted, color=PALETTE[0], lw=1.2, ls="--", label="fitted")
+    bottom.plot(dates, actual - fitted, color=PALETTE[5], lw=1.0, marker=".", ms=3)
+    bottom.axhline(0.0, color="grey", lw=0.8)
+    if holdout_start is not None:
+        start = pd.Timestamp(holdout_start)
+        for ax in (top, bottom):
+            ax.axvspan(start, dates.max(), color=BASELINE_COLOUR, alpha=0.35, lw=0)
+        top.text(start, float(np.nanmax(actual)), " holdout", va="top", fontsize=8)
+    top.set_title("Actual vs fitted KPI (holdout weeks shaded)")
+    top.legend(fontsize=8, loc="upper left")
+    bottom.set_title("Residuals (actual - fitted)", fontsize=10)
+    _thousands(top)
+    _thousands(bottom)
+    return fig
+
+
+def plot_mmm_vs_mta(table: pd.DataFrame) -> Figure:
+    """Each channel's share of credit under the MMM and under each attribution method.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``channel`` and one column per method with the channel's share (0-1);
+        the MMM column is named ``mmm``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with grouped bars, one group per channel.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"channel": ["tv", "search"], "mmm": [0.6, 0.4],
+    ...                   "markov": [0.3, 0.7]})
+    >>> fig = plot_mmm_vs_mta(t)
+    >>> len(fig.axes[0].patches)
+    4
+    """
+    methods = [c for c in table.columns if c != "channel"]
+    channels = table["channel"].tolist()
+    width = 0.8 / max(len(methods), 1)
+    fig, axes = _figure(6.5, 3.6)
+    ax = axes[0, 0]
+    x = np.arange(len(channels))
+    for j, method in enumerate(methods):
+        ax.bar(
+            x - 0.4 + width * (j + 0.5),
+            table[method].to_numpy(float),
+            width,
+            color=PALETTE[j % len(PALETTE)],
+            hatch=_HATCHES[j % len(_HATCHES)] or None,
+            edgecolor="white",
+            label=method,
+        )
+    ax.set_xticks(x, channels)
+    ax.set_ylabel("share of credit")
+    ax.set_title("MMM vs multi-touch attribution: share of credit by channel")
+    ax.legend(fontsize=8)
     return fig

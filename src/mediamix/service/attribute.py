@@ -8,8 +8,6 @@ written; the output CSV is written atomically only after every method succeeded.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from mediamix.attribution.journeys import (
     read_journeys,
 )
 from mediamix.errors import InputError, Problem
+from mediamix.io.exports import write_csv
 from mediamix.service.requests import AttributeRequest, parse_request
 
 __all__ = ["METHOD_NAMES", "attribute", "attribute_journeys", "write_csv_atomic"]
@@ -104,18 +103,12 @@ def _check_decomposition(df: pd.DataFrame, journeys: Journeys, file: str) -> Non
 
 
 def write_csv_atomic(df: pd.DataFrame, out: Path) -> None:
-    """Write ``df`` to ``out`` atomically: temp file in the same directory, fsync, rename."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``df`` to ``out`` atomically, text neutralized for spreadsheets.
+
+    See :func:`mediamix.io.exports.write_csv`: a channel name from someone's data
+    that starts like a formula is quoted; numbers stay numbers.
+    """
+    write_csv(df, out)
 
 
 def attribute(

@@ -35,6 +35,7 @@ import pandas as pd
 
 from mediamix.data.synthetic import SynthConfig
 from mediamix.io.atomic import atomic_write_json, atomic_write_text
+from mediamix.io.exports import write_csv
 from mediamix.service.data import validate_spec
 from mediamix.service.fit import fit
 from mediamix.service.report import write_report
@@ -360,7 +361,7 @@ def run_demo(  # noqa: PLR0915 -- one straight story: synth, fit both engines, p
                 }
             )
     recovery = pd.DataFrame(rows)
-    atomic_write_text(out / "recovery.csv", recovery.to_csv(index=False))
+    write_csv(recovery, out / "recovery.csv")
 
     engines_doc: dict[str, Any] = {}
     for engine in outcomes:

@@ -12,6 +12,7 @@ from typing import Any
 from mediamix.errors import InputError
 from mediamix.io.artifacts import load_artifact, save_artifact
 from mediamix.io.atomic import atomic_dir
+from mediamix.io.exports import write_csv
 from mediamix.io.table import ReadLimits
 from mediamix.models.result import FitResult
 from mediamix.service.data import LoadedData, load_dataset
@@ -165,7 +166,7 @@ def write_fit(
     meta, arrays = result.to_artifact()
     with atomic_dir(out) as tmp:
         (tmp / "summary.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
-        result.decomposition().to_csv(tmp / "decomposition.csv", index=False)
+        write_csv(result.decomposition(), tmp / "decomposition.csv")
         save_artifact(tmp / "model", meta, arrays, lineage=lineage)
         if before_publish is not None:
             before_publish(tmp)

@@ -338,13 +338,22 @@ class ReportRequest(_Request):
     Attributes
     ----------
     pdf : bool
-        Also render the charts as PDF.
+        Also render the report as PDF.
     plan : dict, optional
-        A ``plan.json`` document to show beside the model.
+        A ``plan.json`` document made from the model: with it, the executive report.
+    attribution : str, optional
+        A folder of attribution tables (or one table) to compare with the MMM.
+    drift : dict, optional
+        A ``drift.json`` document for the data-quality page.
+    title : str
+        The report's title.
     """
 
     pdf: bool = False
     plan: dict[str, Any] | None = None
+    attribution: str | None = None
+    drift: dict[str, Any] | None = None
+    title: str = Field(default="Marketing mix report", min_length=1, max_length=200)
 
 
 class SynthRequest(_Request):

@@ -29,6 +29,7 @@ __all__ = [
     "api_keys",
     "database_url",
     "datasets",
+    "deliveries",
     "job_events",
     "jobs",
     "metadata",
@@ -144,6 +145,19 @@ pipeline_steps = Table(
     Column("rows", Integer, nullable=True),
     Column("detail", Text, nullable=True),
     Index("ix_pipeline_steps_run", "run_id", "seq"),
+)
+
+# Reports delivered: one row per report (its hash) and recipient, written after the
+# recipient accepted it, so a retried run skips whoever already has it. Addresses
+# and webhook names only, never secrets.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("report_hash", String(64), primary_key=True),
+    Column("recipient", String(320), primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("delivered_at", Float, nullable=False),
 )
 
 

@@ -17,6 +17,7 @@ from mediamix.api.errors import ApiError
 from mediamix.api.routes.common import errors, not_found, valid_id
 from mediamix.api.routes.dataset_routes import copy_upload, data_name
 from mediamix.attribution.compare import Method
+from mediamix.io.exports import csv_text
 
 __all__ = ["router"]
 
@@ -95,5 +96,5 @@ def attribute(  # noqa: PLR0913 -- one parameter per form field (FastAPI reads e
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if format == "csv":
-        return Response(table.to_csv(index=False), media_type="text/csv")
+        return Response(csv_text(table), media_type="text/csv")
     return JSONResponse(json.loads(table.to_json(orient="records")))

@@ -25,6 +25,7 @@ from mediamix.api.schemas import (
     PredictOut,
     PredictRequest,
 )
+from mediamix.io.exports import csv_text
 from mediamix.state.ids import new_id
 from mediamix.state.store import ModelRecord
 
@@ -219,7 +220,7 @@ def get_curves(
     result = _loaded(request, folder)
     table = usecases.response_curves(result, np.linspace(0.0, max_multiple, points).tolist())
     if format == "csv":
-        return Response(table.to_csv(index=False), media_type="text/csv")
+        return Response(csv_text(table), media_type="text/csv")
     return JSONResponse(json.loads(table.to_json(orient="records")))
 
 
