@@ -61,9 +61,13 @@ audit: install
 
 # Bytecode caches are allowed here even where PYTHONDONTWRITEBYTECODE is set: the tests
 # start many processes (CLI runs, workers, notebooks) that would otherwise recompile
-# MLflow, JAX and the rest on every import.
+# MLflow, JAX and the rest on every import. Two pytest workers (pytest-xdist), one test
+# file each at a time (module fixtures stay in one process): most tests use one core, and
+# many wait on servers, JVMs and subprocesses. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 pytest: install system
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q \
+		$(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
 
 test: lint typecheck layers security pytest
 
