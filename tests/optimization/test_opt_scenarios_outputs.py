@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -146,7 +147,8 @@ def test_fitted_model_plan_has_risk_scenarios_and_report(
     assert "<h2>Scenarios</h2>" in text
     assert "<h2>Efficient frontier</h2>" in text
     assert text.count("<svg") >= 4
-    assert "What the plan recommends" in text
+    assert "<h2>Budget shift: current vs recommended</h2>" in text
+    assert html.escape(data["notes"][0]) in text  # what the plan recommends, in its words
 
 
 def test_cli_with_a_model_prints_the_risk_note(geometric_model_dir: Path, tmp_path: Path) -> None:

@@ -234,6 +234,40 @@ def _budget_section(inputs: ReportInputs) -> Section:
     )
 
 
+def _scenarios_section(inputs: ReportInputs) -> Section | None:
+    """The plan's scenarios side by side (current, optimized, recommended, what-ifs)."""
+    scenarios = inputs.plan.get("scenarios") or {}
+    if not scenarios:
+        return None
+    rows = []
+    for name, block in scenarios.items():
+        interval = block.get("response_interval")
+        rows.append(
+            {
+                "scenario": name,
+                "total spend": block.get("total_spend"),
+                "expected response": block.get("total_response"),
+                "90% interval": (
+                    f"{money(float(interval[0]))} to {money(float(interval[1]))}"
+                    if interval
+                    else "-"
+                ),
+                "ROI": block.get("roi"),
+                "change vs current": block.get("change_vs_current"),
+                "chance to beat current": block.get("probability_better"),
+            }
+        )
+    return Section(
+        title="Scenarios",
+        paragraphs=(
+            "Every scenario of the plan on the same basis as the recommendation: its "
+            "expected response, interval and the share of the model's draws in which it "
+            "beats the current mix.",
+        ),
+        table=pd.DataFrame(rows),
+    )
+
+
 def _frontier_section(inputs: ReportInputs) -> Section | None:
     frontier = inputs.frontier or inputs.plan.get("frontier")
     points = (frontier or {}).get("points") or []
@@ -362,6 +396,7 @@ def report_sections(inputs: ReportInputs, title: str = "Marketing mix report") -
         _roi_section(inputs),
         _curves_section(inputs),
         _budget_section(inputs),
+        _scenarios_section(inputs),
         _frontier_section(inputs),
         _attribution_section(inputs),
         _diagnostics_section(inputs),

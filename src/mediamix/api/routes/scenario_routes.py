@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from mediamix.api import tables, usecases
+from mediamix.api import usecases
 from mediamix.api.auth import Caller, context, require
 from mediamix.api.routes.common import errors, not_found, valid_id
 from mediamix.api.schemas import ScenarioExportRequest, ScenariosRequest, SessionOut
+from mediamix.io.exports import csv_text, xlsx_bytes
 
 __all__ = ["router"]
 
@@ -117,11 +119,11 @@ def export_scenarios(
         usecases.check_constraints(document, channels)
         return _download(_constraints_yaml(document, body), "application/yaml", model_id, "yaml")
     block = usecases.compare_scenarios(result, body.scenarios, body.periods)
-    rows = _rows(block)
+    frame = pd.DataFrame(_rows(block), columns=EXPORT_COLUMNS)
     if format == "xlsx":
         kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return _download(tables.to_xlsx("scenarios", EXPORT_COLUMNS, rows), kind, model_id, "xlsx")
-    return _download(tables.to_csv(EXPORT_COLUMNS, rows), "text/csv", model_id, "csv")
+        return _download(xlsx_bytes({"scenarios": frame}), kind, model_id, "xlsx")
+    return _download(csv_text(frame).encode(), "text/csv", model_id, "csv")
 
 
 @router.get(
