@@ -50,7 +50,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import insert, select
 
 from mediamix.errors import InputError
+from mediamix.secrets import resolve_secret
 from mediamix.state import db
+from mediamix.tls import client_context
 
 __all__ = [
     "DeliveryConfig",
@@ -177,7 +179,9 @@ def _secret(environ: Mapping[str, str], name: str | None, what: str) -> str | No
     value = environ.get(name)
     if not value:
         raise InputError.single(f"{what}: the environment variable {name} is not set", column=name)
-    return value
+    # the variable may hold the secret or a secrets-manager reference to it
+    resolved = resolve_secret(value, setting=name)
+    return resolved.get_secret_value() if resolved is not None else None
 
 
 def _retry(
@@ -222,7 +226,7 @@ def _email(
         message.set_content("The report is attached as a PDF; this mail's HTML part shows it.")
         message.add_alternative(html, subtype="html")
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename="report.pdf")
-        context = ssl.create_default_context(cafile=cfg.ca_file)
+        context = client_context(cfg.ca_file)
         if not cfg.verify_certificate:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE

@@ -33,6 +33,7 @@ import pandas as pd
 
 from mediamix.documents import read_json_object
 from mediamix.errors import InputError
+from mediamix.io.artifacts import sha256_file
 from mediamix.io.atomic import atomic_dir, atomic_write_bytes, atomic_write_text
 from mediamix.io.exports import csv_text, xlsx_bytes
 from mediamix.models.result import FitResult
@@ -362,7 +363,7 @@ def _manifest_hash(model_dir: Path) -> str | None:
     for folder in (model_dir / "model", model_dir):
         manifest = folder / "manifest.json"
         if manifest.is_file():
-            return hashlib.sha256(manifest.read_bytes()).hexdigest()
+            return sha256_file(manifest)
     return None
 
 

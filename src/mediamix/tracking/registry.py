@@ -13,7 +13,6 @@ References: ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS``.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import logging
 import os
@@ -28,7 +27,7 @@ from typing import Any
 
 from mediamix import __version__
 from mediamix.errors import InputError, MediamixError
-from mediamix.io.artifacts import load_artifact
+from mediamix.io.artifacts import load_artifact, sha256_file
 from mediamix.models.info import EngineInfo
 from mediamix.secrets import redact_url
 from mediamix.tracking.config import TrackingConfig
@@ -112,10 +111,6 @@ def parse_ref(value: str | Path) -> ModelRef:
     return ModelRef(match["name"], int(version) if version else None, match["alias"])
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _model_dir(folder: Path) -> tuple[Path, Path | None]:
     """The safe model folder and the summary.json of a fit output (or model) folder."""
     folder = Path(folder)
@@ -194,7 +189,7 @@ class Registry:
                     pip_requirements=[f"mediamix=={__version__}"],
                 )
             version_tags = {
-                "mediamix.manifest_sha256": _sha256(model_dir / "manifest.json"),
+                "mediamix.manifest_sha256": sha256_file(model_dir / "manifest.json"),
                 "mediamix.registered_by": getpass.getuser(),
                 "mediamix.engine": str(meta.get("engine")),
             }
@@ -384,7 +379,7 @@ def _verify_copy(root: Path, manifest_sha256: str) -> None:
             file=str(code),
         )
     manifest = root / "artifacts" / "model" / "manifest.json"
-    if not manifest.is_file() or _sha256(manifest) != manifest_sha256:
+    if not manifest.is_file() or sha256_file(manifest) != manifest_sha256:
         raise InputError.single(
             "refused registered model: manifest.json is not the one registered "
             "(checksum differs from the registry's record)",

@@ -17,7 +17,6 @@ Layout of a staging home (``home/staging/<key>/``)::
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -25,6 +24,7 @@ import shutil
 from pathlib import Path
 
 from mediamix.errors import BusyError, InputError
+from mediamix.io.artifacts import sha256_file
 from mediamix.io.atomic import fsync_dir
 from mediamix.warehouse.crypto import current_key
 from mediamix.warehouse.store import hold_lock, warehouse_path
@@ -47,13 +47,7 @@ def staging_home(home: str | Path, key: str) -> Path:
 
 
 def _file_sha256(path: Path) -> str:
-    if not path.is_file():
-        return _NONE
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path) if path.is_file() else _NONE
 
 
 def stage(home: str | Path, key: str) -> Path:
