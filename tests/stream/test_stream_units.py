@@ -261,3 +261,38 @@ def test_privacy_forget_reaches_streamed_events(tmp_path: Path) -> None:
     with Warehouse.reader(tmp_path) as wh:
         users = wh.query("select user_id from stream_events")["user_id"].tolist()
     assert users == ["bob"]
+
+
+def test_privacy_forget_reaches_dead_letters_that_name_the_user(tmp_path: Path) -> None:
+    from mediamix.service.privacy import export_users, forget_users
+
+    conversion = {"event_type": "conversion", "channel": None, "spend": None}
+    source = MemorySource(
+        {
+            "p": [
+                _event(1, user_id="alice", **conversion),
+                _event(2, user_id="alice", spend=-1),  # invalid: a dead letter about alice
+                b'{"user_id": "alice", "event_id": "e3"',  # not JSON, still names alice
+                _event(4, user_id="alice2", spend=-1),  # another user whose id contains it
+                _event(5, user_id="bob", spend=-1),
+            ]
+        }
+    )
+    result = consume(tmp_path, source, ConsumeOptions(until_idle=0.0, poll_interval=0.0))
+    assert (result.events, result.dead_letters) == (1, 4)
+
+    exported = tmp_path / "alice.json"
+    assert export_users(tmp_path, ["alice"], exported)["stream_dead_letters"] == 2
+    assert all(
+        "alice" in row["payload"] for row in json.loads(exported.read_text())["stream_dead_letters"]
+    )
+
+    deleted = forget_users(tmp_path, ["alice"])
+    assert (deleted["stream_events"], deleted["stream_dead_letters"]) == (1, 2)
+    with Warehouse.reader(tmp_path) as wh:
+        left = wh.query("select payload from stream_dead_letters order by sequence_number")
+    payloads = [bytes(p).decode() for p in left["payload"]]
+    assert len(payloads) == 2
+    assert '"alice2"' in payloads[0]
+    assert '"bob"' in payloads[1]
+    assert forget_users(tmp_path, ["alice"])["stream_dead_letters"] == 0

@@ -11,7 +11,7 @@ one transaction.
   touches and value per day and channel), rebuilt whenever rows are removed.
 
 :func:`forget_users` deletes the users' rows from every table with a ``user_id``
-column and rebuilds the aggregates in the same transaction: a process killed
+column, and the stream's dead letters whose raw payload names them, and rebuilds the aggregates in the same transaction: a process killed
 half-way leaves everything deleted or nothing.
 """
 
@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from mediamix.warehouse.stream import dead_letters_about, erase_dead_letters
 
 if TYPE_CHECKING:
     from mediamix.warehouse.store import Warehouse
@@ -116,6 +118,9 @@ def forget_users(wh: Warehouse, user_ids: Sequence[str]) -> dict[str, int]:
             )
             deleted[table] = int(count)
         con.unregister("forgotten")
+        if "stream_dead_letters" in wh.tables():
+            about = dead_letters_about(wh, user_ids)
+            deleted["stream_dead_letters"] = erase_dead_letters(wh, about)
         removed: int = sum(deleted.values())
         if "raw_events" in tables and removed > 0:
             con.execute(_AGGREGATE)
@@ -138,6 +143,9 @@ def export_users(wh: Warehouse, user_ids: Sequence[str]) -> dict[str, pd.DataFra
             ).df()
             if len(rows):
                 out[table] = rows
+        letters = dead_letters_about(wh, user_ids)
+        if len(letters):
+            out["stream_dead_letters"] = letters
         return out
     finally:
         wh.con.unregister("asked")

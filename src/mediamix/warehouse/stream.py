@@ -19,7 +19,8 @@ loudly instead of duplicating it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -100,6 +101,48 @@ def ensure_stream_tables(wh: Warehouse) -> None:
     """Create the stream tables when they are not there yet."""
     for ddl in _DDL:
         wh.con.execute(ddl)
+
+
+def dead_letters_about(wh: Warehouse, user_ids: Sequence[str]) -> pd.DataFrame:
+    """The dead letters whose raw payload names one of ``user_ids``.
+
+    A dead letter is a record that failed validation, so its payload may not be JSON
+    at all: it is searched as text for each id as a whole token (not inside a longer
+    id). Erasure errs on the side of erasing: a payload that mentions the id in any
+    field counts as being about that user.
+
+    Returns the matching rows with the payload decoded as UTF-8 text (undecodable
+    bytes replaced), keyed by ``(stream, shard_id, sequence_number)``.
+    """
+    ids = [str(u) for u in user_ids if str(u)]
+    if "stream_dead_letters" not in wh.tables() or not ids:
+        return pd.DataFrame(columns=list(DEAD_LETTER_COLUMNS))
+    token = re.compile(r"(?<![\w.@-])(?:" + "|".join(map(re.escape, ids)) + r")(?![\w.@-])")
+    rows = wh.con.execute(
+        f"select {', '.join(DEAD_LETTER_COLUMNS)} from stream_dead_letters order by all"  # noqa: S608 -- fixed column names
+    ).df()
+    rows["payload"] = [bytes(p).decode("utf-8", errors="replace") for p in rows["payload"]]
+    return rows[[bool(token.search(text)) for text in rows["payload"]]].reset_index(drop=True)
+
+
+def erase_dead_letters(wh: Warehouse, about: pd.DataFrame) -> int:
+    """Delete the dead letters listed in ``about`` (from :func:`dead_letters_about`).
+
+    Runs inside the caller's transaction. Returns the number of rows deleted.
+    """
+    if about.empty:
+        return 0
+    keys = about.loc[:, ["stream", "shard_id", "sequence_number"]]
+    wh.con.register("erased_dead_letters", keys)
+    try:
+        wh.con.execute(
+            "delete from stream_dead_letters d using erased_dead_letters e "
+            "where d.stream = e.stream and d.shard_id = e.shard_id "
+            "and d.sequence_number = e.sequence_number"
+        )
+    finally:
+        wh.con.unregister("erased_dead_letters")
+    return len(keys)
 
 
 def read_checkpoints(wh: Warehouse, stream: str) -> dict[str, Checkpoint]:
