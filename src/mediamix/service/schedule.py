@@ -10,10 +10,14 @@ here and passes on only references (folders, files, model URIs). Three pipelines
   :func:`publish_ingest` swaps the copy in. A failed load or dbt test leaves the
   live warehouse byte-identical.
 - train (weekly): :func:`prepare_training` exports the modelling input from the
-  marts and fingerprints it, :func:`train_model` fits it unless a registered
-  version was trained on exactly that input, :func:`register_and_promote`
-  registers it and applies the promotion rule, :func:`drift_report` checks the
-  newest weeks against the champion.
+  marts and fingerprints it, :func:`training_gate` decides whether to train (always
+  under the ``refit`` strategy; under ``refresh``, only when the drift check of the
+  newest weeks against the champion says retraining is due), :func:`train_model`
+  fits it from scratch, or refreshes the champion with the weeks it has not seen,
+  unless a registered version was trained on exactly that input,
+  :func:`register_and_promote` registers it and applies the promotion rule (a
+  refresh becomes the challenger first), :func:`drift_report` checks the newest
+  weeks against the champion.
 - optimize (weekly): :func:`plan_with_champion` plans with the champion under the
   stored constraints, :func:`render_report` writes the report.
 
@@ -36,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mediamix.documents import parse_yaml, read_text
 from mediamix.errors import InputError, problems_from_validation
+from mediamix.io.atomic import atomic_write_text
 from mediamix.io.spec import line_of
 from mediamix.tracking.config import TrackingConfig
 
@@ -53,6 +58,7 @@ __all__ = [
     "render_report",
     "stage_ingest",
     "train_model",
+    "training_gate",
     "transform_staged",
 ]
 
@@ -132,7 +138,15 @@ class Schedules(_Strict):
 
 
 class TrainConfig(_Strict):
-    """How the weekly model is trained and judged."""
+    """How the weekly model is trained and judged.
+
+    ``strategy`` ``refit`` fits a new model from scratch every run and lets the
+    promotion rule decide; ``refresh`` trains only when the drift check of the newest
+    ``drift_weeks`` weeks against the champion says retraining is due, and then
+    refreshes the champion (ridge) with the weeks it has not seen, keeping earlier
+    weeks' decomposition within ``refresh_tolerance``; the refresh is registered as
+    the challenger and promoted only if the rule passes.
+    """
 
     model_name: str = Field(default="mediamix", pattern=r"^[A-Za-z0-9_.-]+$")
     engine: Literal["ridge", "bayes"] = "ridge"
@@ -140,6 +154,8 @@ class TrainConfig(_Strict):
     kpi_type: Literal["revenue", "conversions"] = "revenue"
     weeks: int = Field(default=104, ge=20, le=2000)
     drift_weeks: int = Field(default=8, ge=1, le=520)
+    strategy: Literal["refit", "refresh"] = "refit"
+    refresh_tolerance: float = Field(default=0.05, gt=0, le=1)
 
 
 class OptimizeConfig(_Strict):
@@ -464,15 +480,100 @@ def _version_with_fingerprint(config: TrackingConfig, name: str, fingerprint: st
     return None
 
 
-def train_model(
-    prepared: TrainingInput, out: str | Path, train: TrainConfig, config: TrackingConfig
-) -> dict[str, Any]:
-    """Fit the prepared input, unless a registered version was trained on the same input.
+def _champion(config: TrackingConfig, name: str) -> dict[str, Any] | None:
+    """The champion's registry record, or ``None`` when there is no champion yet."""
+    from mlflow.exceptions import MlflowException
 
-    Returns ``{"model": folder}`` for a new fit, or ``{"model": None, "version": N}``
-    when version N already holds this exact input (nothing is fitted or tracked).
+    from mediamix.tracking.registry import Registry
+
+    try:
+        return Registry(config).resolve(f"models:/{name}@champion")
+    except (InputError, MlflowException):
+        return None
+
+
+def _recent_input(prepared: TrainingInput, weeks: int, out: Path) -> Path:
+    """The last ``weeks`` rows of the prepared input, with a spec of their own."""
+    import pandas as pd
+    import yaml
+
+    frame = pd.read_csv(prepared.data)
+    spec = yaml.safe_load(prepared.spec.read_text())
+    spec["data"] = "recent.csv"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "recent.csv", frame.tail(weeks).to_csv(index=False))
+    atomic_write_text(out / "spec.yaml", yaml.safe_dump(spec, sort_keys=False))
+    return out / "spec.yaml"
+
+
+def training_gate(
+    out: str | Path, prepared: TrainingInput, train: TrainConfig, config: TrackingConfig
+) -> dict[str, Any]:
+    """Whether this run trains, and how: the drift signal of the ``refresh`` strategy.
+
+    Under ``refit`` every run trains from scratch. Under ``refresh`` the newest
+    ``train.drift_weeks`` weeks of the prepared input are checked against the
+    champion (report under ``out``): retraining due gives ``{"train": True,
+    "refresh": "models:/NAME/V"}`` (the champion to refresh), no drift gives
+    ``{"train": False}``; with no champion yet the run fits from scratch.
+    ``reason`` says which, for the run log.
+    """
+    from mediamix.service.drift import drift_check
+
+    if train.strategy == "refit":
+        return {"train": True, "refresh": None, "reason": "the refit strategy trains every run"}
+    champion = _champion(config, train.model_name)
+    if champion is None:
+        return {"train": True, "refresh": None, "reason": "no champion yet: a fit from scratch"}
+    reference = f"models:/{train.model_name}/{champion['version']}"
+    out = Path(out)
+    recent = _recent_input(prepared, train.drift_weeks, out / "recent")
+    outcome = drift_check(reference, recent, out / "report", config=config)
+    checked = {"retrain": bool(outcome.report.retrain), "json": str(outcome.json_path)}
+    if checked["retrain"]:
+        reason = f"drift against {reference}: retraining is due"
+        return {"train": True, "refresh": reference, "reason": reason, "drift": checked}
+    reason = f"no drift beyond the thresholds against {reference}: nothing to train"
+    return {"train": False, "refresh": None, "reason": reason, "drift": checked}
+
+
+def _new_weeks(prepared: TrainingInput, model: Path, out: Path) -> Path | None:
+    """The prepared rows after the model's last week, as a CSV (``None``: no new week)."""
+    import pandas as pd
+
+    from mediamix.io.spec import read_spec
+
+    spec = read_spec(prepared.spec)
+    summary = json.loads((model / "summary.json").read_text())
+    frame = pd.read_csv(prepared.data)
+    dates = pd.to_datetime(frame[spec.date])
+    newer = frame[dates > pd.Timestamp(summary["end"])]
+    if newer.empty:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "new_weeks.csv"
+    atomic_write_text(target, newer.to_csv(index=False))
+    return target
+
+
+def train_model(
+    prepared: TrainingInput,
+    out: str | Path,
+    train: TrainConfig,
+    config: TrackingConfig,
+    gate: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Fit (or refresh) the prepared input, unless a registered version holds it already.
+
+    ``gate`` is :func:`training_gate`'s answer (``None``: train from scratch). Returns
+    ``{"model": folder}`` for a new model (``"refreshed_from"`` names the champion a
+    refresh started from), or ``{"model": None, "version": N}`` when version N already
+    holds this exact input, or ``{"model": None, "version": None}`` when the gate
+    says there is nothing to train (nothing is fitted or tracked in either case).
     """
     from mediamix.service.fit import fit
+    from mediamix.service.refresh import refresh
+    from mediamix.service.registry import resolve_model
 
     existing = _version_with_fingerprint(config, train.model_name, prepared.fingerprint)
     if existing is not None:
@@ -480,6 +581,26 @@ def train_model(
             "models:/%s/%d was trained on this input: not fitted again", train.model_name, existing
         )
         return {"model": None, "version": existing, "skipped": True}
+    if gate is not None and not gate["train"]:
+        return {"model": None, "version": None, "skipped": True, "reason": gate["reason"]}
+    source = gate.get("refresh") if gate is not None else None
+    if source is not None:
+        new = _new_weeks(prepared, resolve_model(source, config), Path(out).parent / "new")
+        if new is None:
+            reason = f"{source} already holds every prepared week: nothing to refresh"
+            return {"model": None, "version": None, "skipped": True, "reason": reason}
+        refreshed = refresh(
+            source, new, out, tolerance=train.refresh_tolerance, registry=config, tracking=config
+        )
+        metrics = refreshed.summary.get("metrics", {})
+        return {
+            "model": str(refreshed.out),
+            "version": None,
+            "skipped": False,
+            "metrics": metrics,
+            "refreshed_from": source,
+            "within_tolerance": bool(refreshed.report["within_tolerance"]),
+        }
     outcome = fit(prepared.spec, out, {"engine": train.engine, "seed": train.seed}, tracking=config)
     metrics = outcome.summary.get("metrics", {})
     return {"model": str(outcome.out), "version": None, "skipped": False, "metrics": metrics}
@@ -502,12 +623,25 @@ def register_and_promote(
 
     name = train.model_name
     if trained.get("model") is None:
+        if trained.get("version") is None:
+            return {"uri": None, "version": None, "registered": False}
         version = int(trained["version"])
         return {"uri": f"models:/{name}/{version}", "version": version, "registered": False}
     registry = Registry(config)
     info = registry.register(trained["model"], name)
     version = int(info["version"])
     registry.record(name, version, _FINGERPRINT_TAG, {"sha256": prepared.fingerprint})
+    if trained.get("refreshed_from"):
+        # a refresh is judged as the challenger before the rule may make it champion
+        promote_model(
+            name,
+            version,
+            "challenger",
+            config,
+            decided_by="mediamix_train",
+            reason=f"refresh of {trained['refreshed_from']} after drift",
+            home=home,
+        )
     try:
         decision = promote_model(
             name, version, "champion", config, decided_by="mediamix_train", home=home

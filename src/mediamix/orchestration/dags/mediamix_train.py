@@ -1,9 +1,12 @@
 """``mediamix_train``: Mondays at 02:00 UTC, the weekly model from the marts.
 
-prepare (export the modelling input, fingerprint it) -> fit (skipped when a
-registered version was trained on the same input) -> register and promote (the
-registry's promotion rule decides) -> drift (the newest weeks against the champion).
-Re-running an interval registers no second version.
+prepare (export the modelling input, fingerprint it) -> gate (under the ``refresh``
+strategy, the drift check of the newest weeks against the champion decides whether
+to train) -> fit (from scratch, or a refresh of the champion after drift; skipped
+when a registered version was trained on the same input or the gate says no) ->
+register and promote (the registry's promotion rule decides; a refresh becomes the
+challenger) -> drift (the newest weeks against the champion). Re-running an interval
+registers no second version.
 """
 
 # TaskFlow passes a task's future output (XComArg) where the task declares the value it
@@ -37,7 +40,7 @@ def _prepared(document: dict[str, Any]) -> schedule.TrainingInput:
 
 @dag(**dag_arguments("train", __doc__))
 def mediamix_train() -> None:
-    """Prepare, fit, register, promote or not, report drift."""
+    """Prepare, decide, fit or refresh, register, promote or not, report drift."""
 
     @task
     def prepare() -> dict[str, Any]:
@@ -51,11 +54,21 @@ def mediamix_train() -> None:
         return run_step("prepare", body)
 
     @task
-    def fit(prepared: dict[str, Any]) -> dict[str, Any]:
+    def gate(prepared: dict[str, Any]) -> dict[str, Any]:
+        def body(run: RunInfo) -> dict[str, Any]:
+            train = load_config().train
+            return schedule.training_gate(
+                run.folder() / "gate", _prepared(prepared), train, run.tracking
+            )
+
+        return run_step("gate", body)
+
+    @task
+    def fit(prepared: dict[str, Any], decided: dict[str, Any]) -> dict[str, Any]:
         def body(run: RunInfo) -> dict[str, Any]:
             train = load_config().train
             return schedule.train_model(
-                _prepared(prepared), run.folder() / "fit", train, run.tracking
+                _prepared(prepared), run.folder() / "fit", train, run.tracking, decided
             )
 
         return run_step("fit", body)
@@ -81,7 +94,7 @@ def mediamix_train() -> None:
         return run_step("drift", body, last=True)
 
     prepared = prepare()
-    drift(register(fit(prepared), prepared))
+    drift(register(fit(prepared, gate(prepared)), prepared))
 
 
 mediamix_train()
