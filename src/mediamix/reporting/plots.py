@@ -589,7 +589,8 @@ def plot_frontier(plan: Any) -> Figure:
             color=PALETTE[(i + 1) % len(PALETTE)],
             edgecolors="black",
             linewidths=0.5,
-            label=name,
+            # a scenario name is the user's text: "$" would start matplotlib's mathtext
+            label=str(name).replace("$", r"\$"),
         )
     ax.set_xlabel("total budget")
     ax.set_ylabel("expected response")

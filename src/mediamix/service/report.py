@@ -88,8 +88,8 @@ class _Spend(_Open):
 
 class _Scenario(_Open):
     channels: dict[_Name, _Spend] | None = None
-    total_spend: _Number | None = None
-    total_response: _Number | None = None
+    total_spend: _Number
+    total_response: _Number
     response_interval: tuple[_Number, _Number] | None = None
     roi: _Number | None = None
     change_vs_current: _Number | None = None
