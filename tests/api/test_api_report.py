@@ -27,7 +27,7 @@ def _files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if "api" not in p.parts[:1])
 
 
-def test_report_with_a_plan_equals_the_cli(  # noqa: PLR0915 -- one story: fit, plan, render, refuse
+def test_report_with_a_plan_equals_the_cli(
     client: TestClient,
     key_for: Any,
     synth_dir: Path,
@@ -59,9 +59,7 @@ def test_report_with_a_plan_equals_the_cli(  # noqa: PLR0915 -- one story: fit, 
     cli_html = (tmp_path / "cli" / "report.html").read_bytes()
     cli_pdf = (tmp_path / "cli" / "report.pdf").read_bytes()
 
-    by_job = client.post(
-        f"/v1/models/{model}/report", headers=reader, json={"plan_job_id": job_id}
-    )
+    by_job = client.post(f"/v1/models/{model}/report", headers=reader, json={"plan_job_id": job_id})
     assert by_job.status_code == 200, by_job.text
     assert by_job.headers["content-type"].startswith("text/html")
     assert by_job.content == cli_html
@@ -92,7 +90,9 @@ def test_report_with_a_plan_equals_the_cli(  # noqa: PLR0915 -- one story: fit, 
     problems = {(p["file"], p["column"]) for p in r.json()["problems"]}
     assert ("plan", "total_response") in problems
     assert ("plan", "channels.radio.spend") in problems
-    r = client.post(url, headers=reader, json={"plan": dict(plan, channels={"radio": {"spend": 1}})})
+    r = client.post(
+        url, headers=reader, json={"plan": dict(plan, channels={"radio": {"spend": 1}})}
+    )
     assert r.status_code == 422
     assert "different channels" in r.text
     r = client.post(url, headers=reader, json={"plan": plan, "plan_job_id": job_id})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-
 from typing import Any
 
 import matplotlib
@@ -178,7 +177,9 @@ def test_frontier_draws_the_plan_points_and_scenarios(plan_doc: Any) -> None:
 
 def test_frontier_scenario_names_are_text_not_mathtext() -> None:
     plan = {
-        "frontier": {"points": [{"budget": 1.0, "response": 2.0}, {"budget": 2.0, "response": 3.0}]},
+        "frontier": {
+            "points": [{"budget": 1.0, "response": 2.0}, {"budget": 2.0, "response": 3.0}]
+        },
         "scenarios": {"$x^$ plan": {"total_spend": 1.5, "total_response": 2.5}},
     }
     fig = plots.plot_frontier(plan)

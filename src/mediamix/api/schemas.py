@@ -330,7 +330,7 @@ class SessionOut(BaseModel):
     scopes: list[str] = Field(examples=[["model:read", "optimize:run"]])
 
 
-_PLAN_EXAMPLE = {
+_PLAN_EXAMPLE: Any = {
     "objective": "revenue",
     "budget": 100000.0,
     "status": "optimal",

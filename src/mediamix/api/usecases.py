@@ -247,9 +247,7 @@ def render_report(
     from mediamix.service.report import render_model_dir
 
     request = {"pdf": pdf, "plan": dict(plan) if plan is not None else None}
-    report = render_model_dir(
-        model_dir, request, result=result, plan_file=source, html=not pdf
-    )
+    report = render_model_dir(model_dir, request, result=result, plan_file=source, html=not pdf)
     if pdf:
         assert report.pdf is not None  # noqa: S101 -- asked for, so rendered
         return report.pdf

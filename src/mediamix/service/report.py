@@ -214,7 +214,9 @@ def check_plan(plan: Any, channels: Sequence[str], *, file: str = "plan.json") -
     current = (doc.scenarios or {}).get("current")
     if current is not None and current.channels is None:
         problems.append(
-            Problem("the current scenario needs its channels", file=file, column="scenarios.current")
+            Problem(
+                "the current scenario needs its channels", file=file, column="scenarios.current"
+            )
         )
     if problems:
         raise InputError(problems)
