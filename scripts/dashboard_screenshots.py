@@ -146,8 +146,11 @@ def _shoot(  # noqa: PLR0915 -- one walk through every page
             page.wait_for_selector("[data-registry] table")
             snap("model")
             page.goto(f"{base}/ui/#/models/{bayes_id}")
+            # the previous model's page is still in the DOM until the new one is drawn
+            page.wait_for_selector(f"h1:has-text('{bayes_id[:12]}')")
             page.wait_for_selector(".curves svg")
             page.wait_for_selector("#dec-h + .grid svg")
+            page.wait_for_selector("section:has(#cmp-h) p")
             snap("model-bayes")
             page.goto(f"{base}/ui/#/models/{model_id}/planner")
             page.wait_for_selector("#planner-status:has-text('Up to date')")

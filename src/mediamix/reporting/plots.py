@@ -597,7 +597,7 @@ def plot_frontier(plan: Any) -> Figure:
     ax.set_title("Efficient frontier: best response for each budget")
     ax.legend(fontsize=8)
     _thousands(ax)
-    _thousands(ax, "x")
+    _compact(ax, "x")  # budgets in the millions would run into each other
     return fig
 
 

@@ -117,6 +117,8 @@ class _Comparison(_Open):
 class _Risk(_Open):
     baseline: dict[_Name, _Amount] | None = None
     recommended: _Comparison | None = None
+    optimized: _Comparison | None = None
+    level: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
 
 
 class _Point(_Open):
