@@ -246,6 +246,17 @@ def test_plan_two_budgets_optimize_compare_and_export(
     )
     for c in channels:
         assert abs(float(page.input_value(f"#spend-{c}")) - expected["channels"][c]["spend"]) <= 1
+    # the executive report on that plan, rendered by the API: the bytes it gives for the plan
+    report = _download(page, "Report on this plan (HTML)")
+    direct = httpx.post(
+        f"{stack.base}/v1/models/{model}/report",
+        headers=stack.headers("admin"),
+        json={"plan": expected},
+        timeout=300,
+    )
+    assert direct.status_code == 200, direct.text
+    assert report == direct.content
+    assert b"Budget shift: current vs recommended" in report
     page.get_by_role("button", name="Save scenario").click()  # named "optimized plan"
 
     page.get_by_role("button", name="Compare the ticked scenarios").click()
@@ -304,6 +315,12 @@ def test_key_without_report_scope_sees_no_report(page: Any, stack: Stack) -> Non
         f"{stack.base}/v1/models/{stack.model_id}/report", headers=stack.headers("no_report")
     )
     assert r.status_code == 403
+    # the planner plans, but offers no report on the plan either
+    page.get_by_role("link", name="Open the scenario planner").click()
+    page.wait_for_selector("#planner-status:has-text('Up to date')")
+    page.get_by_role("button", name="Run the optimizer").click()
+    page.wait_for_selector("#opt-notes:has-text('Plan status')")
+    assert page.locator("[data-plan-report]").count() == 0
 
 
 def test_another_tenants_model_is_not_found(page: Any, stack: Stack) -> None:
