@@ -2,7 +2,7 @@
 """Screenshot every dashboard page at 1440x900 and 390x844 (headless Chromium).
 
 Builds a throwaway service to look at: a temporary ``MEDIAMIX_HOME``, synthetic
-data fitted once through the API, keys of two tenants, two saved scenarios and an
+data fitted through the API (ridge, and a small Bayesian fit for its model page), keys of two tenants, two saved scenarios and an
 attribution run; then drives Debian's Chromium through each page and writes
 ``<page>-<width>x<height>.png`` into ``--out``.
 
@@ -72,7 +72,11 @@ def _wait(base: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> N
     raise SystemExit("mediamix serve did not start")
 
 
-def _fit(base: str, headers: dict[str, str], data: Path) -> str:
+#: A small Bayesian fit (one short NUTS chain): bands and sampler checks to look at.
+BAYES = {"engine": "bayes", "method": "nuts", "chains": 1, "warmup": 200, "draws": 200}
+
+
+def _fit(base: str, headers: dict[str, str], data: Path, options: dict[str, object]) -> str:
     files = {
         "data": ("synth.csv", (data / "synth.csv").read_bytes()),
         "spec": ("spec.yaml", (data / "spec.yaml").read_bytes()),
@@ -80,16 +84,17 @@ def _fit(base: str, headers: dict[str, str], data: Path) -> str:
     ds = httpx.post(f"{base}/v1/datasets", headers=headers, files=files, timeout=120)
     ds.raise_for_status()
     job = httpx.post(
-        f"{base}/v1/models", headers=headers, json={"dataset_id": ds.json()["id"]}, timeout=60
+        f"{base}/v1/models",
+        headers=headers,
+        json={"dataset_id": ds.json()["id"], **options},
+        timeout=60,
     )
     job.raise_for_status()
     job_id = job.json()["job_id"]
-    for _ in range(1200):
+    for _ in range(2400):
         state = httpx.get(f"{base}/v1/jobs/{job_id}", headers=headers, timeout=30).json()
         if state["state"] == "succeeded":
-            model_id = str(state["result"]["model_id"])
-            _register(base, headers, model_id)
-            return model_id
+            return str(state["result"]["model_id"])
         if state["state"] in {"failed", "cancelled"}:
             raise SystemExit(f"fit job {state['state']}: {state['error']}")
         time.sleep(0.5)
@@ -109,7 +114,9 @@ def _register(base: str, headers: dict[str, str], model_id: str) -> None:
         r.raise_for_status()
 
 
-def _shoot(base: str, key: str, model_id: str, out: Path, paths_file: Path) -> list[Path]:
+def _shoot(  # noqa: PLR0915 -- one walk through every page
+    base: str, key: str, model_id: str, bayes_id: str, out: Path, paths_file: Path
+) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     shots: list[Path] = []
@@ -138,6 +145,13 @@ def _shoot(base: str, key: str, model_id: str, out: Path, paths_file: Path) -> l
             page.wait_for_selector("#dec-h + .grid svg")
             page.wait_for_selector("[data-registry] table")
             snap("model")
+            page.goto(f"{base}/ui/#/models/{bayes_id}")
+            # the previous model's page is still in the DOM until the new one is drawn
+            page.wait_for_selector(f"h1:has-text('{bayes_id[:12]}')")
+            page.wait_for_selector(".curves svg")
+            page.wait_for_selector("#dec-h + .grid svg")
+            page.wait_for_selector("section:has(#cmp-h) p")
+            snap("model-bayes")
             page.goto(f"{base}/ui/#/models/{model_id}/planner")
             page.wait_for_selector("#planner-status:has-text('Up to date')")
             channels = page.eval_on_selector_all(
@@ -193,8 +207,11 @@ def main() -> None:
         )
         try:
             _wait(base, proc)
-            model_id = _fit(base, {"Authorization": f"Bearer {key}"}, data)
-            shots = _shoot(base, key, model_id, args.out, paths_file)
+            headers = {"Authorization": f"Bearer {key}"}
+            model_id = _fit(base, headers, data, {})
+            _register(base, headers, model_id)
+            bayes_id = _fit(base, headers, data, BAYES)
+            shots = _shoot(base, key, model_id, bayes_id, args.out, paths_file)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=60)

@@ -41,8 +41,9 @@ pytestmark = pytest.mark.slow
 class Stack:
     """The served API, its keys and the fitted model."""
 
-    def __init__(self, base: str, keys: dict[str, str], model_id: str) -> None:
+    def __init__(self, base: str, keys: dict[str, str], model_id: str, bayes_job: str) -> None:
         self.base, self.keys, self.model_id = base, keys, model_id
+        self.bayes_job = bayes_job  # a small Bayesian fit, running beside the other tests
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[who]}"}
@@ -82,7 +83,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = dict(os.environ, MEDIAMIX_HOME=str(home), MEDIAMIX_TRACKING="false")
     log = tempfile.NamedTemporaryFile(prefix="mediamix-dash-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mediamix", "serve", "--port", str(port)],
+        # two job workers: the Bayesian fit runs while the ridge model's pages are tested
+        [sys.executable, "-m", "mediamix", "serve", "--port", str(port), "--job-workers", "2"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -109,6 +111,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         job = httpx.post(
             f"{base}/v1/models", headers=h, json={"dataset_id": ds.json()["id"]}, timeout=60
         ).json()
+        # NUTS, one short chain: seconds of sampling, enough draws for bands and R-hat
+        bayes = {"engine": "bayes", "method": "nuts", "chains": 1, "warmup": 100, "draws": 100}
+        bayes_job = httpx.post(
+            f"{base}/v1/models",
+            headers=h,
+            json={"dataset_id": ds.json()["id"], **bayes},
+            timeout=60,
+        ).json()["job_id"]
         deadline = time.monotonic() + 300
         while True:
             state = httpx.get(f"{base}/v1/jobs/{job['job_id']}", headers=h, timeout=30).json()
@@ -117,7 +127,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             assert state["state"] in {"queued", "running"}, state
             assert time.monotonic() < deadline, state
             time.sleep(0.3)
-        yield Stack(base, keys, str(state["result"]["model_id"]))
+        yield Stack(base, keys, str(state["result"]["model_id"]), bayes_job)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -236,6 +246,17 @@ def test_plan_two_budgets_optimize_compare_and_export(
     )
     for c in channels:
         assert abs(float(page.input_value(f"#spend-{c}")) - expected["channels"][c]["spend"]) <= 1
+    # the executive report on that plan, rendered by the API: the bytes it gives for the plan
+    report = _download(page, "Report on this plan (HTML)")
+    direct = httpx.post(
+        f"{stack.base}/v1/models/{model}/report",
+        headers=stack.headers("admin"),
+        json={"plan": expected},
+        timeout=300,
+    )
+    assert direct.status_code == 200, direct.text
+    assert report == direct.content
+    assert b"Budget shift: current vs recommended" in report
     page.get_by_role("button", name="Save scenario").click()  # named "optimized plan"
 
     page.get_by_role("button", name="Compare the ticked scenarios").click()
@@ -276,7 +297,8 @@ def test_a_fit_started_in_the_page_is_followed_to_its_model(page: Any, stack: St
     page.wait_for_selector("tbody tr:first-child .badge.succeeded", timeout=300_000)
     first = page.locator("tbody tr").first
     assert first.locator("progress").get_attribute("value") == "1"
-    assert page.locator("tbody tr .badge.succeeded").count() == 2
+    # the module's ridge fit and this one (the Bayesian fit may still be running)
+    assert page.locator("tbody tr .badge.succeeded").count() >= 2
     first.get_by_role("link", name="Open model").click()
     page.wait_for_selector("[data-page=model]")
     jobs = httpx.get(f"{stack.base}/v1/jobs", headers=stack.headers("admin")).json()
@@ -293,6 +315,12 @@ def test_key_without_report_scope_sees_no_report(page: Any, stack: Stack) -> Non
         f"{stack.base}/v1/models/{stack.model_id}/report", headers=stack.headers("no_report")
     )
     assert r.status_code == 403
+    # the planner plans, but offers no report on the plan either
+    page.get_by_role("link", name="Open the scenario planner").click()
+    page.wait_for_selector("#planner-status:has-text('Up to date')")
+    page.get_by_role("button", name="Run the optimizer").click()
+    page.wait_for_selector("#opt-notes:has-text('Plan status')")
+    assert page.locator("[data-plan-report]").count() == 0
 
 
 def test_another_tenants_model_is_not_found(page: Any, stack: Stack) -> None:
@@ -328,3 +356,73 @@ def test_champion_and_challenger_from_the_registry(page: Any, stack: Stack) -> N
     channel = next(iter(summary["channels"]))
     row = page.locator("[data-registry=brand] tbody tr", has_text=f"{channel} ROI")
     assert row.locator("td").nth(0).inner_text() == f"{summary['channels'][channel]['roi']:.2f}"
+
+
+def _wait_job(stack: Stack, job_id: str) -> str:
+    deadline = time.monotonic() + 900
+    while True:
+        job = httpx.get(f"{stack.base}/v1/jobs/{job_id}", headers=stack.headers("admin")).json()
+        if job["state"] == "succeeded":
+            return str(job["result"]["model_id"])
+        assert job["state"] in {"queued", "running"}, job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+
+
+def test_bayesian_model_page_and_planner(page: Any, stack: Stack) -> None:
+    model = _wait_job(stack, stack.bayes_job)
+    h = stack.headers("admin")
+    diag = httpx.get(f"{stack.base}/v1/models/{model}/diagnostics", headers=h).json()
+    assert diag["engine"] == "bayes"
+    curves = httpx.get(
+        f"{stack.base}/v1/models/{model}/planning-curves?points=21", headers=h, timeout=120
+    ).json()
+    _login(page, stack, "admin")
+    page.goto(f"{stack.base}/ui/#/models/{model}")
+    page.wait_for_selector("[data-page=model]")
+    assert "bayes engine" in page.inner_text(".sub")
+
+    # diagnostics: the sampler's checks, as the API reports them
+    card = page.locator("section", has=page.locator("#diag-h"))
+    facts = dict(
+        tuple(r.locator("th, td").all_inner_texts()[:2]) for r in card.locator("tbody tr").all()
+    )
+    assert facts["sampler"] == "nuts"
+    assert facts["divergences"] == str(diag["sampler"]["divergences"])
+    assert _number(facts["max R-hat"]) == pytest.approx(diag["sampler"]["max_rhat"], abs=0.005)
+
+    # curves with their 90% band: every channel drawn, the band as the API computes it
+    page.wait_for_selector(".curves svg")
+    assert page.locator(".curves svg").count() == 2
+    # the numbers sit in a closed <details> under each chart: their text, not what shows
+    bands = page.locator(".curves table tbody tr td:nth-child(3)").all_text_contents()
+    assert len(bands) == len(curves)
+    widths = []
+    for shown, row in zip(bands, curves, strict=True):
+        low, high = (_number(x) for x in shown.split(" – "))
+        # shown to the unit (half-way cases may round either way)
+        assert abs(low - row["lower"]) <= 0.5
+        assert abs(high - row["upper"]) <= 0.5
+        widths.append(high - low)
+    assert max(widths) > 0  # the draws disagree: a band, not a line
+
+    # the planner on the posterior: two budgets, the API's answer to the shown precision
+    page.get_by_role("link", name="Open the scenario planner").click()
+    page.wait_for_selector("#planner-status:has-text('Up to date')")
+    channels = page.eval_on_selector_all(
+        "input[data-channel]", "els => els.map(e => e.dataset.channel)"
+    )
+    current = {c: float(page.input_value(f"#spend-{c}")) for c in channels}
+    plan = {
+        channels[0]: round(current[channels[0]] * 0.7),
+        channels[1]: round(current[channels[1]] * 1.3),
+    }
+    for channel, value in plan.items():
+        _set_budget(page, channel, value)
+    _wait_for_plan(page, plan)
+    scen = stack.post(f"/v1/models/{model}/scenarios", {"scenarios": {"p": plan}})["p"]
+    assert _number(page.inner_text("#predicted-response")) == round(scen["total_response"])
+    assert page.inner_text("#predicted-roi") == f"{scen['roi']:.2f}"
+    low, high = scen["response_interval"]
+    assert low < high
+    assert page.inner_text("#predicted-interval") == f"{low:,.0f} – {high:,.0f}"

@@ -79,6 +79,15 @@ def _expected_numbers(
         str(rec["n_draws"]),
         money(plan["total_response"]),
     }
+    best = plan["risk"].get("optimized") or {}
+    if plan["risk"].get("recommendation") == "current" and best:
+        out |= {
+            f"{best['change_q50']:+.1%}",
+            f"{best['change_q05']:+.1%}",
+            f"{best['change_q95']:+.1%}",
+            f"{best['probability_better']:.0%}",
+            str(best["n_draws"]),
+        }
     if plan.get("response_interval"):
         lo, hi = plan["response_interval"]
         out.add(f"{money(lo)}-{money(hi)}")
@@ -261,3 +270,37 @@ def test_cli_writes_the_report_folder_and_refuses_a_foreign_plan(
     res = run_cli(["report", "send", out, "--config", config])
     assert res.code == 2
     assert "report.pdf" in res.err
+
+
+def test_a_kept_current_mix_quotes_the_optimized_plan_it_refused() -> None:
+    from mediamix.reporting.story import executive_summary
+
+    summary = {
+        "kpi": "sales",
+        "start": "2024-01-01",
+        "end": "2024-12-30",
+        "channels": {
+            "tv": {"spend": 100.0, "contribution": 180.0, "contribution_share": 0.2, "roi": 1.8},
+        },
+    }
+    same = {"probability_better": 0.0, "change_q05": 0.0, "change_q50": 0.0, "change_q95": 0.0}
+    best = {"probability_better": 0.63, "change_q05": -0.012, "change_q50": 0.002}
+    plan = {
+        "total_response": 180.0,
+        "channels": {"tv": {"spend": 100.0}},
+        "risk": {
+            "recommendation": "current",
+            "level": 0.9,
+            "baseline": {"tv": 100.0},
+            "recommended": {**same, "n_draws": 100},
+            "optimized": {**best, "change_q95": 0.015, "n_draws": 100},
+        },
+    }
+    page = executive_summary(summary, plan)
+    lines = " ".join(page.sections["What to do with the budget"])
+    assert "beats the current mix in 0%" not in lines  # not the current mix against itself
+    assert "the optimized plan beats it in only 63% of 100 model draws" in lines
+    assert "-1.2% to +1.5%" in lines
+    assert "short of the 90% the rule asks" in lines
+    assert page.facts["optimized_probability_better"] == 0.63
+    assert page.facts["probability_better"] == 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import matplotlib
@@ -172,6 +173,18 @@ def test_frontier_draws_the_plan_points_and_scenarios(plan_doc: Any) -> None:
     assert len(ax.collections) == len(plan_doc["scenarios"])
     with pytest.raises(ValueError, match="frontier"):
         plots.plot_frontier({"channels": {}})
+
+
+def test_frontier_scenario_names_are_text_not_mathtext() -> None:
+    plan = {
+        "frontier": {
+            "points": [{"budget": 1.0, "response": 2.0}, {"budget": 2.0, "response": 3.0}]
+        },
+        "scenarios": {"$x^$ plan": {"total_spend": 1.5, "total_response": 2.5}},
+    }
+    fig = plots.plot_frontier(plan)
+    fig.savefig(io.BytesIO(), format="svg")  # an unescaped "$" fails here
+    assert fig.axes[0].get_legend().get_texts()[1].get_text() == r"\$x^\$ plan"
 
 
 def test_wrong_objects_are_named() -> None:

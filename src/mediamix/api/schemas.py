@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "DatasetOut",
@@ -20,6 +20,7 @@ __all__ = [
     "PredictOut",
     "PredictRequest",
     "ProblemOut",
+    "ReportRequest",
     "ScenarioExportRequest",
     "ScenariosRequest",
     "SessionOut",
@@ -327,3 +328,48 @@ class SessionOut(BaseModel):
     tenant: str = Field(examples=["acme"])
     key_id: str = Field(examples=["k_3f2a1b"])
     scopes: list[str] = Field(examples=[["model:read", "optimize:run"]])
+
+
+_PLAN_EXAMPLE: Any = {
+    "objective": "revenue",
+    "budget": 100000.0,
+    "status": "optimal",
+    "total_response": 123456.0,
+    "channels": {
+        "tv": {"spend": 41000.0, "response": 60000.0, "marginal_roi": 0.8},
+        "search": {"spend": 59000.0, "response": 63456.0, "marginal_roi": 0.8},
+    },
+}
+
+
+class ReportRequest(BaseModel):
+    """The executive report of a model and one plan: the plan.json document itself, or
+    the optimize job (``as_job``) of this model whose ``result.plan`` it is."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"plan_job_id": "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "format": "pdf"},
+                {"plan": _PLAN_EXAMPLE, "format": "html"},
+            ]
+        },
+    )
+
+    plan: dict[str, Any] | None = Field(
+        None,
+        description="A plan.json document made from this model (CONTRACTS.md), checked "
+        "like the CLI's --plan file",
+    )
+    plan_job_id: str | None = Field(
+        None,
+        max_length=64,
+        description="A succeeded optimize job of this model (POST .../optimize?as_job=true)",
+    )
+    format: Literal["html", "pdf"] = Field("html", description="self-contained HTML, or PDF")
+
+    @model_validator(mode="after")
+    def _one_plan(self) -> ReportRequest:
+        if (self.plan is None) == (self.plan_job_id is None):
+            raise ValueError("give exactly one of plan and plan_job_id")
+        return self

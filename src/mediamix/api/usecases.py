@@ -235,11 +235,19 @@ def model_diagnostics(model_dir: Path) -> dict[str, Any]:
     }
 
 
-def render_report(result: Any, pdf: bool) -> bytes:
-    """The model's executive report: self-contained HTML, or its charts as PDF."""
-    from mediamix.service.report import render_report as render
+def render_report(
+    result: Any,
+    model_dir: Path,
+    pdf: bool,
+    plan: Mapping[str, Any] | None = None,
+    source: str = "plan",
+) -> bytes:
+    """The model's report, the bytes ``mediamix report`` writes: self-contained HTML or
+    PDF; with a plan, the executive report of the model and that plan."""
+    from mediamix.service.report import render_model_dir
 
-    report = render(result, {"pdf": pdf})
+    request = {"pdf": pdf, "plan": dict(plan) if plan is not None else None}
+    report = render_model_dir(model_dir, request, result=result, plan_file=source, html=not pdf)
     if pdf:
         assert report.pdf is not None  # noqa: S101 -- asked for, so rendered
         return report.pdf

@@ -504,7 +504,7 @@ class _Page:
         self.close()
         self.number += 1
         self.fig = Figure(figsize=_PAGE)
-        self.fig.text(0.06, 0.975, self.title, fontsize=7, color="#555555")
+        self.fig.text(0.06, 0.975, self.title, fontsize=7, color="#555555", parse_math=False)
         self.fig.text(0.94, 0.975, f"page {self.number}", fontsize=7, ha="right", color="#555")
         self.y = 0.95
 
@@ -526,7 +526,16 @@ class _Page:
         step = size / 72 * 1.45 / _PAGE[1]
         for line in lines:
             fig = self.need(step)
-            fig.text(0.06 + indent, self.y, line, fontsize=size, weight=weight, va="top")
+            # the text is the user's (plan notes, scenario names): never matplotlib's mathtext
+            fig.text(
+                0.06 + indent,
+                self.y,
+                line,
+                fontsize=size,
+                weight=weight,
+                va="top",
+                parse_math=False,
+            )
             self.y -= step
         self.y -= step * 0.3
 
@@ -564,6 +573,8 @@ class _Page:
                 colWidths=list(widths / widths.sum()),
                 loc="upper center",
             )
+            for cell in cells.get_celld().values():
+                cell.get_text().set_parse_math(False)
             cells.auto_set_font_size(False)
             cells.set_fontsize(7)
             cells.scale(1.0, 1.0)

@@ -589,14 +589,15 @@ def plot_frontier(plan: Any) -> Figure:
             color=PALETTE[(i + 1) % len(PALETTE)],
             edgecolors="black",
             linewidths=0.5,
-            label=name,
+            # a scenario name is the user's text: "$" would start matplotlib's mathtext
+            label=str(name).replace("$", r"\$"),
         )
     ax.set_xlabel("total budget")
     ax.set_ylabel("expected response")
     ax.set_title("Efficient frontier: best response for each budget")
     ax.legend(fontsize=8)
     _thousands(ax)
-    _thousands(ax, "x")
+    _compact(ax, "x")  # budgets in the millions would run into each other
     return fig
 
 

@@ -237,7 +237,29 @@ def _budget(
         ]
     risk = plan.get("risk") or {}
     rec = risk.get("recommended") or {}
-    if rec.get("probability_better") is not None:
+    best = risk.get("optimized") or {}
+    if risk.get("recommendation") == "current" and best.get("probability_better") is not None:
+        # the recommendation is the current mix itself: comparing it with itself says
+        # nothing; what matters is how far the optimized plan fell short of the rule
+        facts.update(
+            probability_better=float(rec.get("probability_better") or 0.0),
+            change_median=float(rec.get("change_q50") or 0.0),
+            optimized_probability_better=float(best["probability_better"]),
+            optimized_change_median=float(best["change_q50"]),
+            optimized_change_low=float(best["change_q05"]),
+            optimized_change_high=float(best["change_q95"]),
+            n_draws=int(best.get("n_draws") or 0),
+        )
+        level = risk.get("level")
+        bar = f"the {float(level):.0%} the rule asks" if level is not None else "the rule's bar"
+        lines.append(
+            "Keep the current mix: the optimized plan beats it in only "
+            f"{facts['optimized_probability_better']:.0%} of {facts['n_draws']} model draws "
+            f"(expected effect {facts['optimized_change_median']:+.1%} of the media response, "
+            f"90% range {facts['optimized_change_low']:+.1%} to "
+            f"{facts['optimized_change_high']:+.1%}), short of {bar}; test before moving budget."
+        )
+    elif rec.get("probability_better") is not None:
         facts.update(
             probability_better=float(rec["probability_better"]),
             change_median=float(rec["change_q50"]),

@@ -23,16 +23,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mediamix.documents import read_json_object
-from mediamix.errors import InputError
+from mediamix.errors import InputError, Problem, problems_from_validation
 from mediamix.io.artifacts import sha256_file
 from mediamix.io.atomic import atomic_dir, atomic_write_bytes, atomic_write_text
 from mediamix.io.exports import csv_text, xlsx_bytes
@@ -44,7 +45,14 @@ if TYPE_CHECKING:
     from mediamix.models.response import FittedResponse
     from mediamix.reporting.executive import ReportInputs
 
-__all__ = ["RenderedReport", "render_report", "report_inputs", "write_report"]
+__all__ = [
+    "RenderedReport",
+    "check_plan",
+    "render_model_dir",
+    "render_report",
+    "report_inputs",
+    "write_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +62,166 @@ PLAN_BASIS = "plan basis"
 CURVE_MULTIPLES = tuple(float(m) for m in np.linspace(0.0, 2.0, 21))
 #: Budgets of the efficient frontier, as fractions of today's total (when the plan has none).
 FRONTIER_FRACTIONS = tuple(0.5 + 0.1 * k for k in range(16))
+
+
+# Bounds of the plan's figures: a plan made by the optimizer stays far inside them, and
+# a hand-made one outside them would overflow the charts' arithmetic.
+_Amount = Annotated[float, Field(ge=0.0, le=1e15, allow_inf_nan=False)]
+_Number = Annotated[float, Field(ge=-1e15, le=1e15, allow_inf_nan=False)]
+_Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Open(BaseModel):
+    # a plan carries more than the report reads (solver details, bands): kept, not checked
+    model_config = ConfigDict(extra="allow")
+
+
+class _PlanChannel(_Open):
+    spend: _Amount
+    response: _Number | None = None
+    marginal_roi: _Number | None = None
+
+
+class _Spend(_Open):
+    spend: _Amount
+
+
+class _Scenario(_Open):
+    channels: dict[_Name, _Spend] | None = None
+    total_spend: _Number
+    total_response: _Number
+    response_interval: tuple[_Number, _Number] | None = None
+    roi: _Number | None = None
+    change_vs_current: _Number | None = None
+    probability_better: _Number | None = None
+
+
+class _Comparison(_Open):
+    probability_better: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    change_q05: _Number | None = None
+    change_q50: _Number | None = None
+    change_q95: _Number | None = None
+    n_draws: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+    @model_validator(mode="after")
+    def _quantiles(self) -> _Comparison:
+        if self.probability_better is not None and None in (
+            self.change_q05,
+            self.change_q50,
+            self.change_q95,
+        ):
+            raise ValueError("probability_better needs change_q05, change_q50 and change_q95")
+        return self
+
+
+class _Risk(_Open):
+    baseline: dict[_Name, _Amount] | None = None
+    recommended: _Comparison | None = None
+    optimized: _Comparison | None = None
+    level: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
+class _Point(_Open):
+    budget: _Number
+    response: _Number
+
+
+class _Frontier(_Open):
+    points: list[_Point] = Field(default_factory=list, max_length=1000)
+
+
+class _PlanDocument(_Open):
+    """The parts of plan.json the report reads (CONTRACTS.md), with their types."""
+
+    channels: dict[_Name, _PlanChannel] = Field(min_length=1)
+    total_response: _Number
+    budget: _Number | None = None
+    status: str | None = Field(None, max_length=200)
+    notes: list[Annotated[str, Field(max_length=2000)]] | None = Field(None, max_length=100)
+    response_interval: tuple[_Number, _Number] | None = None
+    risk: _Risk | None = None
+    scenarios: dict[Annotated[str, Field(min_length=1, max_length=80)], _Scenario] | None = Field(
+        None, max_length=100
+    )
+    frontier: _Frontier | None = None
+
+
+def check_plan(plan: Any, channels: Sequence[str], *, file: str = "plan.json") -> None:
+    """Check a plan.json document before the report reads it.
+
+    Every problem is reported at once, each naming the field by its key path
+    (``channels.tv.spend``). The plan must have been made from the model: the
+    same channels, and its scenarios and current mix name none other. A
+    week-by-week plan is refused with what to do instead.
+
+    Parameters
+    ----------
+    plan : object
+        The decoded plan document.
+    channels : sequence of str
+        The model's channels.
+    file : str
+        Where the plan came from, for the problems.
+
+    Raises
+    ------
+    InputError
+        With one problem per wrong field.
+
+    Examples
+    --------
+    >>> check_plan({"total_response": 5.0, "channels": {"tv": {"spend": 10.0}}}, ["tv"])
+    >>> try:
+    ...     check_plan({"channels": {"tv": {"spend": -1}}}, ["tv"])
+    ... except InputError as err:
+    ...     print(err)
+    plan.json, column 'channels.tv.spend': Input should be greater than or equal to 0
+    plan.json, column 'total_response': Field required
+    """
+    if isinstance(plan, Mapping) and "weekly_response" in plan:
+        raise InputError.single(
+            "a week-by-week plan cannot make the report: make the plan without 'weekly'",
+            file=file,
+            column="weekly_response",
+        )
+    try:
+        doc = _PlanDocument.model_validate(plan)
+    except ValidationError as err:
+        raise InputError(problems_from_validation(err, file=file)) from None
+    known = set(channels)
+    problems = []
+    differ = sorted(set(doc.channels) ^ known)
+    if differ:
+        problems.append(
+            Problem(
+                f"the plan and the model have different channels ({', '.join(differ)}): "
+                "make the plan from this model",
+                file=file,
+                column="channels",
+            )
+        )
+    named = {"risk.baseline": set((doc.risk.baseline if doc.risk else None) or {})}
+    for name, block in (doc.scenarios or {}).items():
+        named[f"scenarios.{name}.channels"] = set(block.channels or {})
+    for column, names in named.items():
+        unknown = sorted(names - known)
+        if unknown:
+            problems.append(
+                Problem(
+                    f"channels the model does not have: {', '.join(unknown)}",
+                    file=file,
+                    column=column,
+                )
+            )
+    current = (doc.scenarios or {}).get("current")
+    if current is not None and current.channels is None:
+        problems.append(
+            Problem(
+                "the current scenario needs its channels", file=file, column="scenarios.current"
+            )
+        )
+    if problems:
+        raise InputError(problems)
 
 
 @dataclass(frozen=True)
@@ -265,14 +433,7 @@ def report_inputs(
     from mediamix.reporting.executive import ReportInputs
 
     summary = dict(summary) if summary is not None else result.summary()
-    missing = sorted(set(plan.get("channels") or {}) ^ set(summary["channels"]))
-    if missing:
-        raise InputError.single(
-            f"the plan and the model have different channels ({', '.join(missing)}): "
-            "make the plan from this model",
-            file=plan_file,
-            column="channels",
-        )
+    check_plan(plan, list(summary["channels"]), file=plan_file)
     model = FittedResponse(result)
     basis = _basis(result, model)
     has_frontier = len(((plan.get("frontier") or {}).get("points")) or []) >= 2
@@ -306,19 +467,22 @@ def render_report(
     summary: Mapping[str, Any] | None = None,
     manifest: str | None = None,
     plan_file: str = "plan.json",
+    html: bool = True,
 ) -> RenderedReport:
     """Render the report of ``result`` in memory.
 
     With a plan in the request, the executive report (page 1 from the numbers, then
     the analyses); without one, the model-only report of
-    :func:`mediamix.reporting.html.model_report_html`.
+    :func:`mediamix.reporting.html.model_report_html`. ``html=False`` skips the
+    HTML (``RenderedReport.html`` is empty) when only the PDF is wanted: drawing
+    each chart again as SVG costs as much as the PDF itself.
     """
     from mediamix.reporting.executive import report_html, report_pdf
     from mediamix.reporting.story import executive_summary
 
     req = parse_request(ReportRequest, request or {})
     if req.plan is None:
-        return _model_only(result, req, summary)
+        return _model_only(result, req, summary, html)
     inputs = report_inputs(
         result,
         req.plan,
@@ -331,7 +495,7 @@ def render_report(
     page = executive_summary(inputs.summary, inputs.plan, spend_variation=inputs.spend_variation)
     plan_table = pd.DataFrame([{"channel": c, **p} for c, p in inputs.plan["channels"].items()])
     return RenderedReport(
-        html=report_html(inputs, req.title),
+        html=report_html(inputs, req.title) if html else "",
         pdf=report_pdf(inputs, req.title) if req.pdf else None,
         summary={"facts": page.facts, "sections": page.sections, "headline": page.headline},
         tables={"roi": inputs.roi, "plan": plan_table, "decomposition": inputs.decomposition},
@@ -339,15 +503,15 @@ def render_report(
 
 
 def _model_only(
-    result: FitResult, req: ReportRequest, summary: Mapping[str, Any] | None
+    result: FitResult, req: ReportRequest, summary: Mapping[str, Any] | None, html: bool
 ) -> RenderedReport:
     from mediamix.reporting.html import model_report_html, report_figures
 
     doc = dict(summary) if summary is not None else result.summary()
     decomposition = result.decomposition()
-    html = model_report_html(doc, decomposition, None)
+    page = model_report_html(doc, decomposition, None) if html or not req.pdf else ""
     if not req.pdf:
-        return RenderedReport(html=html)
+        return RenderedReport(html=page)
     import io
 
     from matplotlib.backends.backend_pdf import PdfPages
@@ -356,7 +520,7 @@ def _model_only(
     with PdfPages(buffer, metadata={"CreationDate": None}) as pages:
         for fig in report_figures(doc, decomposition, None).values():
             pages.savefig(fig, bbox_inches="tight")
-    return RenderedReport(html=html, pdf=buffer.getvalue())
+    return RenderedReport(html=page, pdf=buffer.getvalue())
 
 
 def _manifest_hash(model_dir: Path) -> str | None:
@@ -365,6 +529,53 @@ def _manifest_hash(model_dir: Path) -> str | None:
         if manifest.is_file():
             return sha256_file(manifest)
     return None
+
+
+def render_model_dir(
+    model_dir: str | Path,
+    request: ReportRequest | Mapping[str, Any] | None = None,
+    *,
+    result: FitResult | None = None,
+    plan_file: str = "plan.json",
+    html: bool = True,
+) -> RenderedReport:
+    """Render the report of the fit in ``model_dir`` in memory, as ``write_report`` does.
+
+    The figures come from the folder's summary.json (with the data's warnings) and
+    the model card names the model files' SHA-256, so the CLI's files and the API's
+    answer for the same model and plan are the same bytes.
+
+    Parameters
+    ----------
+    model_dir : path
+        A fit output folder (or its ``model/`` folder).
+    request : ReportRequest or mapping, optional
+        What to render (plan, PDF, attribution, drift).
+    result : FitResult, optional
+        The model already loaded from ``model_dir`` (default: load it).
+    plan_file : str
+        The plan's file name, for error messages.
+    html : bool
+        Render the HTML (``False`` with a PDF request: the PDF alone, faster).
+
+    Examples
+    --------
+    >>> report = render_model_dir("out")  # doctest: +SKIP
+    >>> "<html" in report.html.lower()  # doctest: +SKIP
+    True
+    """
+    model_dir = Path(model_dir)
+    loaded = result if result is not None else load_model(model_dir)
+    summary_file = model_dir / "summary.json"
+    summary = read_json_object(summary_file, "summary") if summary_file.is_file() else None
+    return render_report(
+        loaded,
+        request,
+        summary=summary,
+        manifest=_manifest_hash(model_dir),
+        plan_file=plan_file,
+        html=html,
+    )
 
 
 def write_report(
@@ -397,11 +608,10 @@ def write_report(
         attribution=str(attribution) if attribution is not None else None,
         drift=dict(drift_doc) if drift_doc else None,
     )
-    report = render_report(
-        result,
+    report = render_model_dir(
+        model_dir,
         request,
-        summary=summary,
-        manifest=_manifest_hash(model_dir),
+        result=result,
         plan_file=str(plan) if isinstance(plan, str | Path) else "plan.json",
     )
     if not folder:

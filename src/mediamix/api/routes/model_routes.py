@@ -24,8 +24,10 @@ from mediamix.api.schemas import (
     OptimizeRequest,
     PredictOut,
     PredictRequest,
+    ReportRequest,
 )
 from mediamix.io.exports import csv_text
+from mediamix.state import jobs
 from mediamix.state.ids import new_id
 from mediamix.state.store import ModelRecord
 
@@ -260,14 +262,83 @@ def get_report(
     caller: Annotated[Caller, Depends(require("report:read"))],
     format: Annotated[Literal["html", "pdf"], Query()] = "html",
 ) -> Response:
-    """Render the report ``mediamix report`` writes for the model (a few seconds)."""
+    """Render the report ``mediamix report`` writes for the model without a plan (a few
+    seconds); ``POST`` the same path with a plan for the executive report."""
     _, folder = _model(request, caller, model_id)
-    body = usecases.render_report(_loaded(request, folder), pdf=format == "pdf")
+    body = usecases.render_report(_loaded(request, folder), folder, pdf=format == "pdf")
+    return _report_response(body, model_id, format)
+
+
+def _report_response(body: bytes, model_id: str, format: str) -> Response:
     kind = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
     name = f"mediamix-report-{model_id}.{format}"
     return Response(
         body, media_type=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
+
+
+def _job_plan(request: Request, caller: Caller, job_id: str, model_id: str) -> dict[str, Any]:
+    """The plan an optimize job of this model made; another tenant's job is not found."""
+    job = jobs.get_job(context(request).store.engine, valid_id(job_id, "job"), caller.tenant)
+    if job is None:
+        raise not_found("job")
+    where = {"file": None, "row": None, "column": "plan_job_id"}
+    if job.kind != "optimize" or job.params.get("model_id") != model_id:
+        raise ApiError(
+            422,
+            "invalid_input",
+            "the job is not an optimize job of this model",
+            [{**where, "message": f"a {job.kind} job, not a plan of model {model_id}"}],
+        )
+    plan = (job.result or {}).get("plan")
+    if job.state != "succeeded" or not isinstance(plan, dict):
+        raise ApiError(
+            409,
+            "job_not_done",
+            f"the optimize job has no plan (state {job.state})",
+            [{**where, "message": f"state {job.state}: wait until it succeeds"}],
+        )
+    return plan
+
+
+@router.post(
+    "/{model_id}/report",
+    summary="The executive report of the model and a plan",
+    response_class=Response,
+    responses={
+        **errors(404, 409),
+        200: {
+            "description": "self-contained HTML (opens offline) or PDF: the bytes "
+            "`mediamix report MODEL --plan plan.json` writes for the same model and plan",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+    },
+)
+def post_report(
+    request: Request,
+    model_id: str,
+    body: ReportRequest,
+    caller: Annotated[Caller, Depends(require("report:read"))],
+) -> Response:
+    """Render the executive report of the model and one plan (a few seconds): page 1 in
+    plain words, then the analyses. The plan is a plan.json document in the body, or
+    the result of an optimize job of this model (``plan_job_id``). A plan that does not
+    fit the model answers 422 with every problem; nothing is stored."""
+    record, folder = _model(request, caller, model_id)
+    if body.plan_job_id is not None:
+        plan = _job_plan(request, caller, body.plan_job_id, record.id)
+        source = f"job {body.plan_job_id}"
+    else:
+        plan, source = body.plan or {}, "plan"
+    # a plan that does not fit the model is an InputError: 422, its problems under file
+    # "plan" (or "job ID"), each naming the field inside the plan
+    rendered = usecases.render_report(
+        _loaded(request, folder), folder, pdf=body.format == "pdf", plan=plan, source=source
+    )
+    return _report_response(rendered, record.id, body.format)
 
 
 @router.post(

@@ -313,6 +313,23 @@ function reportButtons(id) {
     h("button", { type: "button", class: "secondary", onclick: get("pdf") }, "Report (PDF)"), out);
 }
 
+/* the executive report of the model and the plan the optimizer just made (the API renders
+   it: the same bytes as `mediamix report MODEL --plan plan.json`) */
+function planReportButtons(id, plan) {
+  const out = h("span", { role: "status" });
+  const get = (fmt) => async () => {
+    out.textContent = "Rendering the report…";
+    try {
+      download(await api(`/v1/models/${encodeURIComponent(id)}/report`, { json: { plan, format: fmt }, blob: true }),
+        `mediamix-report-${id}-plan.${fmt}`);
+      out.textContent = "Report downloaded.";
+    } catch (e) { out.textContent = e.message; }
+  };
+  return h("p", { class: "actions", "data-plan-report": "yes" },
+    h("button", { type: "button", class: "secondary", onclick: get("html") }, "Report on this plan (HTML)"),
+    h("button", { type: "button", class: "secondary", onclick: get("pdf") }, "Report on this plan (PDF)"), out);
+}
+
 function diagnosticsCard(d) {
   const facts = [["Engine", d.engine]];
   for (const [k, v] of Object.entries(d.metrics || {})) facts.push([k, ratio(v)]);
@@ -508,7 +525,8 @@ async function plannerPage(id) {
       const plan = await api(`/v1/models/${enc}/optimize`, { json: { budget: Number(budget.value), constraints: constraints() } });
       for (const n of names) inputs[n].value = Math.round(plan.channels[n].spend);
       notes.replaceChildren(h("p", { class: "ok" }, `Plan status: ${plan.status}. Expected response ${money(plan.total_response)}.`),
-        ...(plan.notes || []).map((t) => h("p", {}, t)));
+        ...(plan.notes || []).map((t) => h("p", {}, t)),
+        has("report:read") ? planReportButtons(id, plan) : null);
       if (!name.value) name.value = "optimized plan";
       await evaluate();
     } catch (e) { notes.replaceChildren(problemList(e)); }

@@ -78,9 +78,12 @@ const Charts = (() => {
     return div;
   }
 
-  function dateTicks(dates) {
+  /* at most six month labels, fewer on a narrow chart: a label (YYYY-MM) takes about
+     60 units, and labels closer than that run into each other on a phone */
+  function dateTicks(dates, plotWidth) {
     const n = dates.length;
-    const every = Math.max(1, Math.ceil(n / 6));
+    const fit = Math.max(2, Math.floor((plotWidth || 600) / 75));
+    const every = Math.max(1, Math.ceil(n / Math.min(6, fit)));
     const out = [];
     for (let i = 0; i < n; i += every) out.push([i, dates[i].slice(0, 7)]);
     return out;
@@ -93,7 +96,7 @@ const Charts = (() => {
     const all = series.flatMap((s) => s.values).filter(Number.isFinite);
     const lo = Math.min(0, ...all), hi = Math.max(...all) * 1.05;
     const box = { left: 52, top: 14, width: W - 66, height: H - 44 };
-    const { sx, sy } = frame(root, box, [0, dates.length - 1], [lo, hi], { xTicks: dateTicks(dates) });
+    const { sx, sy } = frame(root, box, [0, dates.length - 1], [lo, hi], { xTicks: dateTicks(dates, box.width) });
     for (const s of series) {
       el("path", { d: path(s.values.map((v, i) => [sx(i), sy(v)])), fill: "none", stroke: s.colour,
         "stroke-width": 2, "stroke-dasharray": s.dash || "none" }, root);
@@ -118,7 +121,7 @@ const Charts = (() => {
     });
     const lo = Math.min(0, ...neg), hi = Math.max(...pos) * 1.05;
     const box = { left: 52, top: 14, width: W - 66, height: H - 44 };
-    const { sx, sy } = frame(root, box, [0, n - 1], [lo, hi], { xTicks: dateTicks(dates) });
+    const { sx, sy } = frame(root, box, [0, n - 1], [lo, hi], { xTicks: dateTicks(dates, box.width) });
     for (const b of bands) {
       const top = b.upper.map((v, i) => [sx(i), sy(v)]);
       const bottom = b.lower.map((v, i) => [sx(i), sy(v)]).reverse();
