@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from mediamix.errors import InputError
+from mediamix.service.attribute import WarehouseEvents, attribute
 from mediamix.service.privacy import export_users, forget_users, ingest_events, pseudonym
 from mediamix.state.audit import service_audit_log, verify
 from mediamix.warehouse.store import Warehouse
@@ -67,6 +68,12 @@ def test_forget_removes_every_row_and_aggregates_equal_a_rebuild(tmp_path: Path)
     assert load.rows == len(log)
     assert load.users == N_USERS
 
+    # attribution on the warehouse's events builds the same journeys as on the file
+    before = attribute(WarehouseEvents(home), "all")
+    pd.testing.assert_frame_equal(before, attribute(tmp_path / "events.csv", "all"))
+    with Warehouse.reader(home) as wh:
+        tables_before = set(wh.tables())
+
     forgotten = [f"user-{i:06d}" for i in range(0, N_USERS, N_USERS // 100)]
     assert len(forgotten) == 100
     assert _rows_holding(home, set(forgotten)) > 0
@@ -86,8 +93,21 @@ def test_forget_removes_every_row_and_aggregates_equal_a_rebuild(tmp_path: Path)
         rebuilt = wh.query(query)
     pd.testing.assert_frame_equal(after, rebuilt)
 
+    # attribution re-run after the erasure equals attribution on the fresh warehouse,
+    # and it changed: the forgotten users' conversions are gone
+    attributed = attribute(WarehouseEvents(home), "all")
+    pd.testing.assert_frame_equal(attributed, attribute(WarehouseEvents(tmp_path / "fresh"), "all"))
+    gone = int(log.loc[log["user_id"].isin(forgotten), "conversion"].sum())
+    assert gone > 0
+    assert before["last_touch_conversions"].sum() - attributed[
+        "last_touch_conversions"
+    ].sum() == pytest.approx(gone)
+    with Warehouse.reader(home) as wh:  # attribution stored no journeys or other tables
+        assert set(wh.tables()) == tables_before
+
     # a second erasure is a no-op; both are audited with counts, never ids
     assert forget_users(home, forgotten) == {"raw_events": 0}
+    pd.testing.assert_frame_equal(attribute(WarehouseEvents(home), "all"), attributed)
     audit = service_audit_log(home)
     assert verify(audit.path).ok
     text = audit.path.read_text()
@@ -133,6 +153,16 @@ def test_cli_ingest_forget_export_and_exit_2(tmp_path: Path, run_cli, monkeypatc
     run = run_cli(["privacy", "forget", "--user-id", "user-000003", "--user-id", "user-000004"])
     assert run.code == 0, run.err
     assert "deleted" in run.out
+    run = run_cli(
+        ["attribute", "--from-warehouse", "--method", "last_touch", "--out", tmp_path / "a.csv"]
+    )
+    assert run.code == 0, run.err
+    kept = pd.read_csv(tmp_path / "events.csv")
+    kept = kept[~kept["user_id"].isin(["user-000003", "user-000004"])]
+    assert pd.read_csv(tmp_path / "a.csv")["conversions"].sum() == kept["conversion"].sum()
+    run = run_cli(["attribute", tmp_path / "events.csv", "--from-warehouse"])
+    assert run.code == 2
+    assert "not both" in run.err
     bad = tmp_path / "bad.csv"
     bad.write_text("user_id,channel\nu1,tv\n")
     run = run_cli(["ingest", "events", bad])

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from mediamix.cli.models import lineage_lines
+from mediamix.io.artifacts import load_lineage, sha256_file
+from mediamix.service.data import load_dataset
 from mediamix.service.fit import load_model
+from mediamix.tracking.fingerprint import data_fingerprint
 
 pytestmark = pytest.mark.r
 
@@ -78,6 +85,21 @@ def test_example_script_is_an_ordinary_model(run_cli, spec, tmp_path, private_tm
     np.testing.assert_allclose(parts, dec["fitted"], rtol=1e-9)
     assert summary["metrics"]["r2"] > 0.5  # a real fit, not zeros
     assert all(fit.beta >= 0 for fit in model.channels.values())
+    # its lineage: the script that ran, the R that ran it, the spec and the data
+    lineage = load_lineage(out / "model")
+    assert lineage is not None
+    assert lineage["kind"] == "r-script"
+    assert lineage["script"] == {"file": str(EXAMPLE.resolve()), "sha256": sha256_file(EXAMPLE)}
+    version = subprocess.run(["Rscript", "--version"], capture_output=True, text=True, check=True)
+    number = re.search(r"version (\d+\.\d+\.\d+)", version.stdout + version.stderr)
+    assert number is not None
+    assert lineage["r"]["version"].startswith(f"R version {number.group(1)}")
+    assert lineage["spec"]["sha256"] == sha256_file(spec)
+    data = yaml.safe_load(Path(spec).read_text())["data"]
+    assert lineage["data"]["sha256"] == sha256_file(Path(spec).parent / data)
+    # the data the script was given, before its baseline columns joined the model
+    assert lineage["fingerprint"] == data_fingerprint(load_dataset(spec).dataset)
+    assert any("R script: " in line for line in lineage_lines(lineage))
     # the optimizer plans on it like on any model
     total = sum(c["spend"] for c in summary["channels"].values())
     res = run_cli(["optimize", "--model", out, "--budget", str(total / 60 * 13), "--periods", "13"])

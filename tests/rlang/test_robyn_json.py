@@ -53,6 +53,19 @@ def test_import_reproduces_robyns_decomposition(imported, robyn_doc):
     assert abs(dec["fitted"].sum() / sum(agg.values()) - 1) < BOUND
 
 
+def test_an_imported_model_s_lineage_names_the_export_and_its_data(imported):
+    from mediamix.io.artifacts import load_lineage, sha256_file
+    from mediamix.tracking.fingerprint import data_fingerprint
+
+    out, result, _ = imported
+    lineage = load_lineage(out / "model")
+    assert lineage is not None
+    assert lineage["kind"] == "robyn-import"
+    assert lineage["robyn_json"] == {"file": str(MODEL.resolve()), "sha256": sha256_file(MODEL)}
+    assert lineage["data"]["sha256"] == sha256_file(INPUT)
+    assert lineage["fingerprint"] == data_fingerprint(result.data)
+
+
 def test_import_matches_robyns_per_period_decomposition(imported):
     _, result, _ = imported
     vec = pd.read_csv(DATA / "robyn_simulated_decomp.csv")

@@ -108,3 +108,36 @@ def test_a_row_before_the_window_is_refused(files, tmp_path):
     problem = _refused(files, data, tmp_path).problems[0]
     assert "before the model's window" in problem.message
     assert (problem.row, problem.column) == (1, "date")
+
+
+def test_the_refreshed_model_s_lineage_names_the_previous_model_and_the_new_file(files, tmp_path):
+    from mediamix.cli.models import lineage_lines
+    from mediamix.io.artifacts import load_lineage, sha256_file
+    from mediamix.tracking.fingerprint import data_fingerprint, spec_hash
+
+    out = tmp_path / "refreshed"
+    refresh(files["model"], files["new"], out)
+    lineage = load_lineage(out / "model")
+    assert lineage is not None
+    manifest = json.loads((out / "model" / "manifest.json").read_text())
+    assert manifest["files"]["lineage.json"] == sha256_file(out / "model" / "lineage.json")
+    assert lineage["kind"] == "refresh"
+    previous = load_model(files["model"])
+    assert lineage["previous"]["model"] == str(files["model"])
+    assert lineage["previous"]["registry"] is None  # a folder, not a registry reference
+    assert lineage["previous"]["artifact_sha256"] == sha256_file(
+        files["model"] / "model" / "manifest.json"
+    )
+    assert lineage["previous"]["fingerprint"] == data_fingerprint(previous.data)
+    assert lineage["previous"]["lineage"] is None  # the fixture's model was written without
+    assert lineage["data"]["sha256"] == sha256_file(files["new"])
+    assert lineage["data"]["path"] == str(files["new"].resolve())
+    assert lineage["spec"]["spec_hash"] == spec_hash(previous.spec)
+    assert lineage["fingerprint"] == data_fingerprint(load_model(out).data)
+    assert lineage["fingerprint"] != lineage["previous"]["fingerprint"]
+
+    # what models show prints
+    text = lineage_lines(lineage)
+    assert any(f"refresh of {files['model']}" in line for line in text)
+    assert any(lineage["data"]["sha256"][:12] in line for line in text)
+    assert "  previous model's lineage: not recorded" in text

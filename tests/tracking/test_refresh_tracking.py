@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mediamix.cli.models import lineage_lines
 from mediamix.data.synthetic import SynthConfig, synthesize
+from mediamix.io.artifacts import load_lineage, sha256_file
 from mediamix.service.refresh import refresh
-from mediamix.service.registry import list_models, promote_model, register_model
+from mediamix.service.registry import list_models, promote_model, register_model, show_model
 from mediamix.service.schedule import (
     TrainConfig,
     TrainingInput,
@@ -57,12 +59,41 @@ def test_refresh_of_the_champion_is_a_child_run_and_becomes_challenger(
     assert run.data.tags["mlflow.parentRunId"] == parent
     assert run.data.tags["mediamix.source"].startswith(f"refresh of models:/{name}@champion")
     artifacts = {a.path for a in client.list_artifacts(run_id)}
-    assert {"summary.json", "decomposition.csv", "model"} <= artifacts
+    assert {"summary.json", "decomposition.csv", "model", "lineage.json"} <= artifacts
+
+    # the lineage names the registry version the alias pointed to, its manifest and
+    # the fit's own lineage; the run stores it
+    lineage = load_lineage(tmp_path / "refreshed" / "model")
+    assert lineage is not None
+    previous = lineage["previous"]
+    assert previous["registry"] == {
+        "name": name,
+        "version": int(first["version"]),
+        "run_id": previous["registry"]["run_id"],
+    }
+    version = client.get_model_version(name, str(first["version"]))
+    assert previous["artifact_sha256"] == version.tags["mediamix.manifest_sha256"]
+    assert previous["tracking"]["run_id"] == parent
+    assert previous["lineage"] == load_lineage(tracked_fit.out / "model")
+    assert lineage["data"]["sha256"] == sha256_file(tmp_path / "new.csv")
+    stored = client.download_artifacts(run_id, "lineage.json", str(tmp_path / "dl"))
+    assert json.loads(Path(stored).read_text()) == lineage
 
     second = register_model(tmp_path / "refreshed", name, embedded)
     promote_model(name, int(second["version"]), "challenger", embedded)
     versions = {m["name"]: m for m in list_models(embedded)}[name]["versions"]
     assert [v["aliases"] for v in versions] == [["champion"], ["challenger"]]
+
+    # models show: the challenger's lineage, the champion's nested in it
+    shown = show_model(f"models:/{name}@challenger", embedded)
+    assert shown["lineage"] == lineage
+    text = lineage_lines(shown["lineage"])
+    assert (
+        f"  refresh of models:/{name}@champion = models:/{name}/{first['version']}, "
+        in "\n".join(text)
+    )
+    assert "  previous model's lineage:" in text
+    assert any(line.startswith("    spec: ") for line in text)  # the fit's, indented
 
 
 REF_WEEKS, NEW_WEEKS = 80, 13
@@ -169,6 +200,12 @@ def test_drift_refreshes_the_champion_into_a_challenger_once(weekly, embedded, t
     assert trained["refreshed_from"] == "models:/drifting/1"
     refreshed = json.loads((Path(trained["model"]) / "refresh.json").read_text())
     assert refreshed["new_periods"] == NEW_WEEKS
+    lineage = load_lineage(Path(trained["model"]) / "model")
+    assert lineage is not None
+    assert lineage["previous"]["registry"]["version"] == 1
+    # the new weeks the gate cut from the prepared input, with their checksum
+    assert lineage["data"]["sha256"] == sha256_file(Path(lineage["data"]["path"]))
+    assert len(pd.read_csv(lineage["data"]["path"])) == NEW_WEEKS
     registered = register_and_promote(trained, tripled, train, embedded, tmp_path)
     assert (registered["version"], registered["registered"]) == (2, True)
     aliases = _versions("drifting", embedded)[1]["aliases"]

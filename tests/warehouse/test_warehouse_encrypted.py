@@ -95,6 +95,11 @@ def test_every_command_works_with_the_key_and_nothing_without(
     assert exported["raw_events"]
     run = cli(["privacy", "forget", "--user-id", "person-004"])
     assert run.code == 0, run.err
+    # attribution on the encrypted event log: 20 converting users, one erased
+    out = ["--method", "last_touch", "--out", tmp_path / "attribution.csv"]
+    run = cli(["attribute", "--from-warehouse", *out])
+    assert run.code == 0, run.err
+    assert pd.read_csv(tmp_path / "attribution.csv")["conversions"].sum() == 19
 
     # at rest: neither the database nor the landing files hold the data in clear
     database = warehouse_path(home).read_bytes()
@@ -120,6 +125,9 @@ def test_every_command_works_with_the_key_and_nothing_without(
     assert run.code == 2
     assert "the warehouse is encrypted: set MEDIAMIX_WAREHOUSE_KEY" in run.err
     assert not (tmp_path / "q.json").exists()
+    run = cli(["attribute", "--from-warehouse"])
+    assert run.code == 2
+    assert "the warehouse is encrypted" in run.err
     run = cli(["ingest", "synthetic", "--seed", "4", "--weeks", "60", "--channels", "2"])
     assert run.code == 2
     assert "encrypted" in run.err

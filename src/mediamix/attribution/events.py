@@ -36,6 +36,7 @@ __all__ = [
     "event_checks",
     "journeys_from_touches",
     "read_event_log",
+    "read_event_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -323,6 +324,85 @@ def read_event_log(
     return journeys_from_touches(
         cols, channels, "conversion_value" in columns, "milestone" in columns, file
     )
+
+
+def read_event_table(
+    con: Any, table: str, *, lookback_days: float = 30.0, source: str | None = None
+) -> Journeys:
+    """Build :class:`Journeys` from a typed event table inside a DuckDB database.
+
+    The warehouse keeps event logs as rows (``user_id``, ``event_time`` timestamp,
+    ``channel``, ``conversion`` integer, ``conversion_value`` double,
+    ``milestone`` text), already checked on ingest; this runs the same journey rules
+    as :func:`read_event_log` (:data:`JOURNEY_TOUCHES_SQL`) on them where they are, so
+    no copy of the user-level rows leaves the database. Ties in time are broken by
+    the order the rows were loaded in, as a file's row order breaks them.
+
+    Only temporary tables are created, so a read-only connection is enough. The
+    journeys are not stored: nothing derived per user outlives the call.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        An open connection whose default catalog holds ``table``.
+    table : str
+        The event table's name (a trusted name from the caller, not user input).
+    lookback_days : float
+        Lookback window before a conversion, in days.
+    source : str, optional
+        How problems name the table (default: the table's name).
+
+    Raises
+    ------
+    InputError
+        The table holds no events.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute(
+    ...     "create table ev as select * from (values "
+    ...     "('u1', timestamp '2024-01-01', 'search', 0, null, null), "
+    ...     "('u1', timestamp '2024-01-02', 'tv', 1, 12.5, null), "
+    ...     "('u2', timestamp '2024-01-01', 'tv', 0, null, null)) "
+    ...     "t(user_id, event_time, channel, conversion, conversion_value, milestone)")
+    >>> j = read_event_table(con, "ev")
+    >>> j.paths(), j.conversions.tolist(), j.value.tolist()
+    (['search > tv', 'tv'], [1.0, 0.0], [12.5, 0.0])
+    """
+    if lookback_days <= 0:
+        raise ValueError("lookback_days must be positive")
+    name = source or table
+    # a column counts as present when any row carries a value for it: loads without
+    # a value or milestone column leave it empty
+    has_value, has_milestone = con.execute(
+        "SELECT COUNT(*) FILTER (WHERE conversion_value IS NOT NULL "  # noqa: S608 -- the table name comes from the caller's code, not from input
+        "AND NOT isnan(conversion_value)) > 0, "
+        "COUNT(*) FILTER (WHERE milestone IS NOT NULL) > 0 "
+        f"FROM {table}"
+    ).fetchone()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE raw AS SELECT rowid + 1 AS rn, user_id, "  # noqa: S608 -- the table name comes from the caller's code, not from input
+        'CAST(event_time AS VARCHAR) AS "timestamp", channel, '
+        "CAST(conversion AS VARCHAR) AS conversion, "
+        "CASE WHEN isnan(conversion_value) THEN NULL "
+        "ELSE CAST(conversion_value AS VARCHAR) END AS conversion_value, "
+        f"milestone FROM {table}"
+    )
+    columns = [*EVENT_REQUIRED, "conversion_value", "milestone"]
+    try:
+        channels = _stage(con, columns)
+        sql = JOURNEY_TOUCHES_SQL.format(lookback_seconds=float(lookback_days) * SECONDS_PER_DAY)
+        cols = con.execute(
+            "SELECT pos, channel_code, conversion, conversion_value, days_to_conversion, "  # noqa: S608 -- the SQL is a module constant formatted with a float
+            f"milestone FROM ({sql}) t"
+        ).fetchnumpy()
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.staged")
+        con.execute("DROP TABLE IF EXISTS temp.channels")
+        con.execute("DROP TABLE IF EXISTS temp.raw")
+    return journeys_from_touches(cols, channels, bool(has_value), bool(has_milestone), name)
 
 
 def _stage(con: Any, columns: Sequence[str]) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""``mediamix attribute``: multi-touch attribution from paths or an event log.
+"""``mediamix attribute``: multi-touch attribution from paths, an event log, or the
+warehouse's event log (``--from-warehouse``).
 
 The lead registers :func:`attribute_cmd` on the main app as ``attribute``; the main
 app maps :class:`~mediamix.errors.InputError` to exit code 2.
@@ -16,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from mediamix.cli.progress import working
-from mediamix.service.attribute import METHOD_NAMES, attribute
+from mediamix.errors import InputError
+from mediamix.service.attribute import METHOD_NAMES, WarehouseEvents, attribute
 
 
 def _table(df: pd.DataFrame, title: str) -> Table:
@@ -32,13 +34,21 @@ def _table(df: pd.DataFrame, title: str) -> Table:
 
 def attribute_cmd(
     paths: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="Aggregated paths (path;total_conversions[;total_conversion_value][;total_null]) "
             "or an event log (user_id,timestamp,channel,conversion[,conversion_value]"
-            "[,milestone]); CSV or Parquet."
+            "[,milestone]); CSV or Parquet. Leave out with --from-warehouse."
         ),
-    ],
+    ] = None,
+    from_warehouse: Annotated[
+        bool,
+        typer.Option(
+            "--from-warehouse",
+            help="Read the event log loaded into the warehouse (mediamix ingest events) "
+            "instead of a file.",
+        ),
+    ] = False,
     method: Annotated[
         str, typer.Option("--method", "-m", help=f"One of: {', '.join(METHOD_NAMES)}.")
     ] = "all",
@@ -85,9 +95,22 @@ def attribute_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Shapley sampler.")] = 0,
 ) -> None:
     """Attribute conversions to channels (rule-based, Markov, Shapley, MMM-based)."""
+    source: Path | WarehouseEvents
+    if from_warehouse:
+        if paths is not None:
+            raise InputError.single(
+                "give either a file or --from-warehouse, not both", column="--from-warehouse"
+            )
+        from mediamix.settings import load_settings
+
+        source = WarehouseEvents(load_settings().home)
+    elif paths is None:
+        raise InputError.single("give a paths or event-log file, or --from-warehouse")
+    else:
+        source = paths
     with working("attributing"):
         df = attribute(
-            paths,
+            source,
             method,
             decomposition=decomposition,
             out=out,

@@ -113,32 +113,75 @@ def show_cmd(
 
 
 def lineage_lines(lineage: dict[str, Any] | None) -> list[str]:
-    """A model's lineage as text: spec, data (file or warehouse), loads and dbt models."""
+    """A model's lineage as text: how it was made (fit, refresh, R script, Robyn
+    import), spec, data (file or warehouse), loads and dbt models; a refresh's previous
+    model with its own lineage, indented."""
     if not lineage:
         return ["lineage: not recorded (fitted before lineage was kept)"]
+    return ["lineage:", *_lineage_body(lineage, "  ")]
+
+
+def _short(value: object) -> str:
+    return str(value)[:12]
+
+
+def _origin_lines(lineage: dict[str, Any], pad: str) -> list[str]:
+    """What a model other than a plain fit was made from."""
+    kind = lineage.get("kind", "fit")
+    if kind == "refresh":
+        prev = lineage.get("previous") or {}
+        reg = prev.get("registry")
+        version = f" = models:/{reg['name']}/{reg['version']}" if reg else ""
+        return [
+            f"{pad}refresh of {prev.get('model')}{version}, manifest sha256 "
+            f"{_short(prev.get('artifact_sha256'))}, dataset fingerprint "
+            f"{_short(prev.get('fingerprint'))}"
+        ]
+    if kind == "r-script":
+        script = lineage.get("script") or {}
+        r = lineage.get("r") or {}
+        return [
+            f"{pad}R script: {script.get('file')} sha256 {_short(script.get('sha256'))}, "
+            f"run by {r.get('version')}"
+        ]
+    if kind == "robyn-import":
+        robyn = lineage.get("robyn_json") or {}
+        return [f"{pad}Robyn export: {robyn.get('file')} sha256 {_short(robyn.get('sha256'))}"]
+    return []
+
+
+def _lineage_body(lineage: dict[str, Any], pad: str) -> list[str]:
+    lines = _origin_lines(lineage, pad)
     spec = lineage.get("spec") or {}
-    lines = [
-        "lineage:",
-        f"  spec: {spec.get('file')} sha256 {str(spec.get('sha256'))[:12]}",
-        f"  dataset fingerprint: {str(lineage.get('fingerprint'))[:12]}",
-    ]
+    if spec.get("file"):
+        lines.append(f"{pad}spec: {spec.get('file')} sha256 {_short(spec.get('sha256'))}")
+    else:
+        lines.append(f"{pad}spec hash: {_short(spec.get('spec_hash'))}")
+    lines.append(f"{pad}dataset fingerprint: {_short(lineage.get('fingerprint'))}")
     data = lineage.get("data") or {}
     if data.get("kind") == "file":
-        lines.append(f"  data: {data.get('path')} sha256 {str(data.get('sha256'))[:12]}")
+        lines.append(f"{pad}data: {data.get('path')} sha256 {_short(data.get('sha256'))}")
     source = data.get("upstream") if data.get("kind") == "file" else data
     if source:
-        lines.append(f"  from warehouse mart {source.get('mart')}")
+        lines.append(f"{pad}from warehouse mart {source.get('mart')}")
         for load in source.get("loads") or []:
             lines.append(
-                f"    load {load['source']}/{load['account']} {load['period_start']}.."
+                f"{pad}  load {load['source']}/{load['account']} {load['period_start']}.."
                 f"{load['period_end']} sha256 {load['sha256'][:12]} ({load['raw_path']})"
             )
         dbt = source.get("dbt") or {}
         for model in dbt.get("models") or []:
             version = f" v{model['version']}" if model.get("version") is not None else ""
             lines.append(
-                f"    dbt {model['unique_id']}{version} checksum {str(model.get('checksum'))[:12]}"
+                f"{pad}  dbt {model['unique_id']}{version} checksum {_short(model.get('checksum'))}"
             )
+    if lineage.get("kind") == "refresh":
+        previous = (lineage.get("previous") or {}).get("lineage")
+        if previous:
+            lines.append(f"{pad}previous model's lineage:")
+            lines.extend(_lineage_body(previous, pad + "  "))
+        else:
+            lines.append(f"{pad}previous model's lineage: not recorded")
     return lines
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -19,7 +20,7 @@ from types import ModuleType
 
 from mediamix.errors import InputError, Problem
 
-__all__ = ["INSTALL_HINT", "RMissingError", "r_session", "rscript_path"]
+__all__ = ["INSTALL_HINT", "RMissingError", "r_session", "r_version", "rscript_path"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,30 @@ def rscript_path(purpose: str = "this command") -> Path:
     if found is None:
         raise RMissingError("R (no Rscript on PATH and R_HOME unset)", purpose)
     return Path(found)
+
+
+def r_version(rscript: Path) -> str:
+    """The version line of an ``Rscript`` (``R version 4.2.2 ...``), for lineage records.
+
+    "unknown" when the executable does not say (it is asked with ``--version``).
+
+    Examples
+    --------
+    >>> r_version(rscript_path()).startswith("R version ")
+    True
+    """
+    try:
+        proc = subprocess.run(  # noqa: S603 -- fixed arguments to the R found by rscript_path
+            [str(rscript), "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("could not ask %s for its version: %s", rscript, exc)
+        return "unknown"
+    # "Rscript (R) version 4.2.2 (2022-10-31)", on stdout or stderr depending on the R
+    for line in (proc.stdout + proc.stderr).splitlines():
+        if "version" in line:
+            return "R " + line[line.index("version") :].strip()
+    return "unknown"
 
 
 @cache

@@ -52,7 +52,7 @@ from mediamix.data.spec import ModelSpec
 from mediamix.errors import InputError, Problem
 from mediamix.models.design import BaselineDesign
 from mediamix.models.result import ChannelFit, FitResult
-from mediamix.rlang.bridge import rscript_path
+from mediamix.rlang.bridge import r_version, rscript_path
 
 __all__ = ["ENGINE", "ScriptRun", "run_r_script"]
 
@@ -71,6 +71,7 @@ class ScriptRun:
     seconds: float
     stdout: str
     stderr: str
+    r_version: str
 
 
 def _input_frame(data: Dataset) -> pd.DataFrame:
@@ -123,7 +124,7 @@ def _run(script: Path, work: Path, timeout: float) -> ScriptRun:
             f"{_tail(stderr or stdout)}",
             file=str(script),
         )
-    return ScriptRun(seconds=seconds, stdout=stdout, stderr=stderr)
+    return ScriptRun(seconds=seconds, stdout=stdout, stderr=stderr, r_version=r_version(rscript))
 
 
 def _read_curves(path: Path, channels: tuple[str, ...]) -> dict[str, ChannelFit]:
@@ -316,6 +317,7 @@ def run_r_script(
             "sha256": hashlib.sha256(script.read_bytes()).hexdigest(),
             "seconds": round(run.seconds, 3),
             "timeout": timeout,
+            "r_version": run.r_version,
             "baseline_columns": baseline,
             "output": _tail(run.stdout),
         }

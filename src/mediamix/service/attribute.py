@@ -1,7 +1,9 @@
 """Use case ``attribute``: read journeys, run attribution method(s), write a CSV.
 
-Called by ``mediamix attribute`` (CLI), the API and the pipelines alike. Bad input
-raises :class:`~mediamix.errors.InputError` (exit code 2 on the CLI) and nothing is
+Called by ``mediamix attribute`` (CLI), the API and the pipelines alike. Journeys
+come from a file, a DataFrame, or the warehouse's event log
+(:class:`WarehouseEvents`: what ``mediamix ingest events`` loaded, less what
+``mediamix privacy forget`` erased). Bad input raises :class:`~mediamix.errors.InputError` (exit code 2 on the CLI) and nothing is
 written; the output CSV is written atomically only after every method succeeded.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,13 @@ from mediamix.errors import InputError, Problem
 from mediamix.io.exports import write_csv
 from mediamix.service.requests import AttributeRequest, parse_request
 
-__all__ = ["METHOD_NAMES", "attribute", "attribute_journeys", "write_csv_atomic"]
+__all__ = [
+    "METHOD_NAMES",
+    "WarehouseEvents",
+    "attribute",
+    "attribute_journeys",
+    "write_csv_atomic",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +49,36 @@ METHOD_NAMES = tuple(m.value for m in Method)
 
 FRAME = "DataFrame"
 """How problems in a DataFrame passed in name their source."""
+
+
+@dataclass(frozen=True)
+class WarehouseEvents:
+    """Journeys from the event log in the warehouse of a mediamix ``home``.
+
+    The journeys are built inside the warehouse (DuckDB SQL on ``raw_events``) each
+    time and never stored, so an erased user is absent from every later run.
+
+    Examples
+    --------
+    >>> WarehouseEvents("/srv/mediamix").home
+    PosixPath('/srv/mediamix')
+    """
+
+    home: Path | str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "home", Path(self.home))
+
+    def journeys(self, lookback_days: float) -> tuple[Journeys, str]:
+        """The journeys of every event held, and how problems name their source."""
+        from mediamix.warehouse.events import event_journeys
+        from mediamix.warehouse.store import Warehouse
+
+        with Warehouse.reader(self.home) as wh:
+            return event_journeys(wh, lookback_days=lookback_days), f"{wh.path} (raw_events)"
+
+
+Source = Path | str | pd.DataFrame | WarehouseEvents
 
 
 def _read_decomposition(file: Path) -> pd.DataFrame:
@@ -112,7 +151,7 @@ def write_csv_atomic(df: pd.DataFrame, out: Path) -> None:
 
 
 def attribute(
-    paths: Path | str | pd.DataFrame,
+    paths: Source,
     method: str = "all",
     *,
     decomposition: Path | str | pd.DataFrame | None = None,
@@ -123,9 +162,9 @@ def attribute(
 
     Parameters
     ----------
-    paths : Path or DataFrame
+    paths : Path, DataFrame or WarehouseEvents
         Aggregated paths (CSV, ``;`` or ``,``) or an event log (CSV or Parquet), or
-        either as a DataFrame.
+        either as a DataFrame, or the warehouse's event log.
     method : str
         One of ``first_touch``, ``last_touch``, ``linear``, ``linear_channel``,
         ``time_decay``, ``position_based``, ``w_shaped``, ``markov``, ``shapley``,
@@ -170,7 +209,7 @@ def attribute(
 
 
 def attribute_journeys(
-    source: Path | str | pd.DataFrame,
+    source: Source,
     request: AttributeRequest | Mapping[str, Any],
     *,
     decomposition: Path | str | pd.DataFrame | None = None,
@@ -215,8 +254,11 @@ def attribute_journeys(
         raise InputError.single(str(exc), file=dec_name or where) from exc
 
 
-def _journeys(source: Path | str | pd.DataFrame, lookback_days: float) -> tuple[Journeys, str]:
-    """Journeys from a file or a DataFrame (either layout), and the source's name."""
+def _journeys(source: Source, lookback_days: float) -> tuple[Journeys, str]:
+    """Journeys from a file, a DataFrame (either layout) or the warehouse, and the
+    source's name."""
+    if isinstance(source, WarehouseEvents):
+        return source.journeys(lookback_days)
     if isinstance(source, pd.DataFrame):
         if detect_input_kind(list(source.columns), file=FRAME) == "paths":
             return parse_paths_frame(source.astype(str), file=FRAME), FRAME

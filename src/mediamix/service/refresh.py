@@ -11,7 +11,10 @@ nothing is written.
 
 The refreshed model (:func:`mediamix.models.refresh.refresh_ridge`) is written like
 any fit (``summary.json``, ``decomposition.csv``, ``model/``, so it can be registered
-and promoted as a challenger) plus ``refresh.json``: what moved and why. When
+and promoted as a challenger) plus ``refresh.json``: what moved and why. Its
+``model/lineage.json`` names the model refreshed (registry version, manifest
+SHA-256, dataset fingerprint and its own lineage) and the new data file with its
+SHA-256 (:func:`mediamix.service.lineage.refresh_lineage`). When
 tracking is on the refresh is an MLflow run whose ``mlflow.parentRunId`` is the
 previous fit's run (when that run is in the same store).
 
@@ -36,13 +39,16 @@ from mediamix.data.dataset import Dataset
 from mediamix.data.spec import ModelSpec
 from mediamix.data.validation import ValidationRules, validate_table
 from mediamix.errors import InputError, Problem
+from mediamix.io.artifacts import load_lineage, sha256_file
 from mediamix.io.table import ReadLimits, read_table
 from mediamix.models.refresh import RefreshOptions, refresh_ridge
 from mediamix.models.result import FitResult
 from mediamix.secrets import redact_url
 from mediamix.service.fit import summary_document, write_fit
-from mediamix.service.registry import load_result, resolve_model
+from mediamix.service.lineage import refresh_lineage
+from mediamix.service.registry import load_result, resolve_model_version
 from mediamix.tracking.config import TrackingConfig
+from mediamix.tracking.fingerprint import data_fingerprint
 from mediamix.tracking.runs import fit_run
 from mediamix.tracking.runs import prepare as prepare_tracking
 
@@ -221,6 +227,29 @@ def _read_new(
     return combined, tuple(report.warnings)
 
 
+def _previous_model(
+    model: str | Path, folder: Path, version: dict[str, Any] | None, previous: FitResult
+) -> dict[str, Any]:
+    """What a refresh's lineage says of the model it refreshed."""
+    model_dir = folder / "model" if (folder / "model" / "manifest.json").is_file() else folder
+    tracked = None
+    summary = folder / "summary.json"
+    if summary.is_file():
+        try:
+            tracked = json.loads(summary.read_text()).get("tracking")
+        except (OSError, ValueError):
+            log.warning("%s is not readable JSON: its tracked run is not named", summary)
+    return {
+        "model": str(model),
+        "folder": str(folder.resolve()),
+        "registry": version,
+        "artifact_sha256": sha256_file(model_dir / "manifest.json"),
+        "tracking": tracked,
+        "fingerprint": data_fingerprint(previous.data),
+        "lineage": load_lineage(model_dir),
+    }
+
+
 def _parent_run(folder: Path, tracking: TrackingConfig | None) -> str | None:
     """The previous fit's MLflow run id, when it was tracked in the store used now."""
     summary = folder / "summary.json"
@@ -293,7 +322,7 @@ def refresh(  # noqa: PLR0913 -- keyword-only settings of one refresh
         raise InputError.single(
             f"tolerance must be between 0 and 1, got {tolerance}", column="--tolerance"
         )
-    folder = resolve_model(model, registry)
+    folder, version = resolve_model_version(model, registry)
     previous = load_result(folder)
     if previous.engine != "ridge":
         raise InputError.single(
@@ -306,6 +335,9 @@ def refresh(  # noqa: PLR0913 -- keyword-only settings of one refresh
         log.warning("%s", warning)
     out = Path(out) if out is not None else Path(f"refresh-{combined.dates[-1]}")
     parent = _parent_run(folder, tracking)
+    lineage = refresh_lineage(
+        _previous_model(model, folder, version, previous), data, previous.spec, combined
+    )
     with fit_run(
         tracking,
         data=combined,
@@ -344,7 +376,7 @@ def refresh(  # noqa: PLR0913 -- keyword-only settings of one refresh
             (tmp / REFRESH_FILE).write_text(text + "\n")
             run.log_outputs(tmp, summary, None)
 
-        write_fit(refreshed.result, out, summary=summary, before_publish=publish)
+        write_fit(refreshed.result, out, summary=summary, lineage=lineage, before_publish=publish)
     if not refreshed.report["within_tolerance"]:
         log.warning(
             "earlier weeks moved beyond the tolerance %.1f%% for %s",

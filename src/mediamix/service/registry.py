@@ -26,6 +26,7 @@ __all__ = [
     "promote_model",
     "register_model",
     "resolve_model",
+    "resolve_model_version",
     "show_model",
 ]
 
@@ -51,6 +52,27 @@ def resolve_model(model: str | Path, config: TrackingConfig | None) -> Path:
     if config is None:
         raise InputError.single(f"{model}: no registry configured", column="--model")
     return Path(_registry(config).fetch(str(model)))
+
+
+def resolve_model_version(
+    model: str | Path, config: TrackingConfig | None
+) -> tuple[Path, dict[str, Any] | None]:
+    """:func:`resolve_model`, and the registry version a reference points to.
+
+    The version is ``{"name", "version", "run_id"}``, or ``None`` for a folder. An
+    alias is resolved once and that version fetched, so the folder and the version
+    named are the same even if the alias moves meanwhile.
+    """
+    from mediamix.tracking.registry import is_registry_ref
+
+    if not is_registry_ref(model):
+        return Path(model), None
+    if config is None:
+        raise InputError.single(f"{model}: no registry configured", column="--model")
+    registry = _registry(config)
+    info = registry.resolve(str(model))
+    folder = Path(registry.fetch(f"models:/{info['name']}/{info['version']}"))
+    return folder, {"name": info["name"], "version": info["version"], "run_id": info["run_id"]}
 
 
 def register_model(folder: str | Path, name: str, config: TrackingConfig) -> dict[str, Any]:

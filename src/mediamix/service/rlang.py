@@ -1,13 +1,16 @@
 """Use cases of the R integration: glmnet engine and check, Robyn import/export, R scripts.
 
-Each writes its outputs atomically: on any error nothing is left behind.
+Each writes its outputs atomically: on any error nothing is left behind. Models
+written here carry ``model/lineage.json`` like a fit's: an R script model names
+the script (SHA-256), the R version and the spec and data; a Robyn import names the
+JSON export and the input table (:mod:`mediamix.service.lineage`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,10 +49,17 @@ def fit_r_glmnet_loaded(
     return fit_r_glmnet(loaded.dataset, loaded.spec, seed=seed, progress=progress)
 
 
-def write_model(result: FitResult, out: str | Path, warnings: Sequence[str] = ()) -> dict[str, Any]:
-    """Write ``summary.json``, ``decomposition.csv`` and ``model/`` atomically; the summary."""
+def write_model(
+    result: FitResult,
+    out: str | Path,
+    warnings: Sequence[str] = (),
+    *,
+    lineage: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write ``summary.json``, ``decomposition.csv`` and ``model/`` (with ``lineage``)
+    atomically; the summary."""
     summary = summary_document(result, warnings)
-    write_fit(result, out, summary=summary)
+    write_fit(result, out, summary=summary, lineage=lineage)
     return summary
 
 
@@ -108,6 +118,7 @@ def import_robyn(
     Robyn's own figures beside the recomputed ones in the summary.
     """
     from mediamix.rlang.robyn import parse_robyn, robyn_spec, robyn_to_result
+    from mediamix.service.lineage import robyn_import_lineage
 
     json_path = Path(json_path)
     model = parse_robyn(_read_json(json_path), str(json_path))
@@ -127,7 +138,8 @@ def import_robyn(
     if not report.ok or report.dataset is None:
         raise InputError(report.problems)
     result = robyn_to_result(model, report.dataset, spec)
-    summary = write_model(result, out, [str(w) for w in report.warnings])
+    lineage = robyn_import_lineage(json_path, data, spec, report.dataset)
+    summary = write_model(result, out, [str(w) for w in report.warnings], lineage=lineage)
     return result, summary
 
 
@@ -186,8 +198,19 @@ def run_r_script_model(
     """
     from mediamix.rlang.script import run_r_script
     from mediamix.service.data import load_dataset
+    from mediamix.service.lineage import script_lineage
 
     loaded = load_dataset(spec, limits=limits, home=home)
     result = run_r_script(script, loaded.dataset, loaded.spec, timeout=timeout)
-    summary = write_model(result, out, [str(w) for w in loaded.warnings])
+    run = result.info.get("r_script") or {}
+    lineage = script_lineage(
+        str(run.get("script", script)),
+        str(run.get("sha256")),
+        str(run.get("r_version", "unknown")),
+        spec,
+        loaded.spec,
+        loaded.dataset,
+        home=home,
+    )
+    summary = write_model(result, out, [str(w) for w in loaded.warnings], lineage=lineage)
     return result, summary

@@ -10,6 +10,10 @@ one transaction.
 * ``event_channel_daily``: the aggregate built from them (touches, converting
   touches and value per day and channel), rebuilt whenever rows are removed.
 
+Attribution reads ``raw_events`` where it is (:func:`event_journeys`): journeys are
+built per run and never stored, so no per-user derived table exists to erase, and a
+run after an erasure sees only what is left.
+
 :func:`forget_users` deletes the users' rows from every table with a ``user_id``
 column, and the stream's dead letters whose raw payload names them, and rebuilds the aggregates in the same transaction: a process killed
 half-way leaves everything deleted or nothing.
@@ -22,12 +26,21 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from mediamix.errors import InputError
 from mediamix.warehouse.stream import dead_letters_about, erase_dead_letters
 
 if TYPE_CHECKING:
+    from mediamix.attribution.journeys import Journeys
     from mediamix.warehouse.store import Warehouse
 
-__all__ = ["EVENT_TABLES", "export_users", "forget_users", "load_events", "user_tables"]
+__all__ = [
+    "EVENT_TABLES",
+    "event_journeys",
+    "export_users",
+    "forget_users",
+    "load_events",
+    "user_tables",
+]
 
 _DDL = """
 create table if not exists raw_events (
@@ -81,6 +94,26 @@ def load_events(wh: Warehouse, frame: pd.DataFrame, load_id: str) -> int:
         con.execute("rollback")
         raise
     return len(rows)
+
+
+def event_journeys(wh: Warehouse, *, lookback_days: float = 30.0) -> Journeys:
+    """The attribution journeys of every event in ``raw_events``, built in the database.
+
+    Raises
+    ------
+    InputError
+        The warehouse holds no event log (nothing was ingested with
+        ``mediamix ingest events``, or every row was erased).
+    """
+    from mediamix.attribution.events import read_event_table
+
+    where = f"{wh.path} (raw_events)"
+    if "raw_events" not in wh.tables():
+        raise InputError.single(
+            "the warehouse holds no event log: load one with mediamix ingest events FILE",
+            file=where,
+        )
+    return read_event_table(wh.con, "raw_events", lookback_days=lookback_days, source=where)
 
 
 def user_tables(wh: Warehouse) -> list[str]:
