@@ -206,6 +206,9 @@ def test_drift_refreshes_the_champion_into_a_challenger_once(weekly, embedded, t
     # the new weeks the gate cut from the prepared input, with their checksum
     assert lineage["data"]["sha256"] == sha256_file(Path(lineage["data"]["path"]))
     assert len(pd.read_csv(lineage["data"]["path"])) == NEW_WEEKS
+    cut = lineage["data"]["upstream"]["export"]
+    assert cut["cut_from"]["sha256"] == sha256_file(tripled.data)
+    assert cut["period"][0] > json.loads((weekly["fit"] / "summary.json").read_text())["end"]
     registered = register_and_promote(trained, tripled, train, embedded, tmp_path)
     assert (registered["version"], registered["registered"]) == (2, True)
     aliases = _versions("drifting", embedded)[1]["aliases"]

@@ -538,10 +538,18 @@ def training_gate(
 
 
 def _new_weeks(prepared: TrainingInput, model: Path, out: Path) -> Path | None:
-    """The prepared rows after the model's last week, as a CSV (``None``: no new week)."""
+    """The prepared rows after the model's last week, as a CSV (``None``: no new week).
+
+    Beside it, the export lineage a fit or refresh of it picks up: the prepared
+    input's own (the loads and dbt models of the export) with the cut recorded, so a
+    refreshed model's lineage reaches the warehouse like a fitted one's.
+    """
     import pandas as pd
 
+    from mediamix.io.artifacts import sha256_file
     from mediamix.io.spec import read_spec
+    from mediamix.service.lineage import file_lineage
+    from mediamix.service.transform import EXPORT_LINEAGE
 
     spec = read_spec(prepared.spec)
     summary = json.loads((model / "summary.json").read_text())
@@ -553,6 +561,15 @@ def _new_weeks(prepared: TrainingInput, model: Path, out: Path) -> Path | None:
     out.mkdir(parents=True, exist_ok=True)
     target = out / "new_weeks.csv"
     atomic_write_text(target, newer.to_csv(index=False))
+    source = file_lineage(prepared.data)
+    lineage = dict(source.get("upstream") or {})
+    lineage["export"] = {
+        "file": target.name,
+        "sha256": sha256_file(target),
+        "period": [str(newer[spec.date].iloc[0]), str(newer[spec.date].iloc[-1])],
+        "cut_from": {"path": source["path"], "sha256": source["sha256"]},
+    }
+    atomic_write_text(out / EXPORT_LINEAGE, json.dumps(lineage, indent=2) + "\n")
     return target
 
 
