@@ -80,6 +80,7 @@ def ingest_csv_cmd(
                 account=account, currency=currency, period_start=start, period_end=end
             ),
             limits=limits,
+            storage=settings.storage_config(),
         )
     for warning in outcome.warnings:
         _err.print(f"warning: {warning}", markup=False)
@@ -104,6 +105,7 @@ def ingest_synthetic_cmd(
             settings.home,
             SynthConfig(seed=seed, weeks=weeks, channels=channels, geos=geos),
             account=account,
+            storage=settings.storage_config(),
         )
     _print_load(outcome.load)
 
