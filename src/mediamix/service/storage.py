@@ -50,6 +50,7 @@ __all__ = [
     "publish_landing",
     "publish_report",
     "resolve_stored",
+    "restore_model",
     "store_name_for",
 ]
 
@@ -254,6 +255,27 @@ def fetch_model(ref: str, storage: StorageConfig) -> Path:
             return dest
         shutil.rmtree(dest, ignore_errors=True)  # a stale or altered copy is fetched again
     return s3.fetch("models", parsed.name, dest, version)
+
+
+def restore_model(storage: StorageConfig | None, name: str, dest: str | Path) -> bool:
+    """Fill a missing local model folder ``dest`` from the newest version of
+    ``models/<name>``; whether ``dest`` now exists.
+
+    For services whose replicas do not share a disk: a model fitted on one machine is
+    fetched (verified, atomically) by another the first time it is asked for. No store,
+    or no published version, leaves ``dest`` missing.
+    """
+    dest = Path(dest)
+    if dest.is_dir():
+        return True
+    if storage is None or not storage.enabled:
+        return False
+    s3 = _store(storage)
+    if not s3.versions("models", check_store_name(name, column="model")):
+        return False
+    s3.fetch("models", name, dest)
+    log.info("restored %s from %s", dest, s3.root.uri("models", name))
+    return True
 
 
 def resolve_stored(ref: str | Path, storage: StorageConfig | None) -> Path | None:
