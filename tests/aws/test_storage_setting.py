@@ -231,3 +231,26 @@ def test_unknown_stored_model_is_a_clear_error(
     assert code == 2
     assert "no published version" in capsys.readouterr().err
     assert not (tmp_path / "never.csv").exists()
+
+
+def test_only_raw_landing_files_of_the_home_are_published(tmp_path: Path) -> None:
+    from mediamix.service.storage import publish_landing
+
+    stray = tmp_path / "elsewhere" / "2024-01-01_2024-01-07_0123456789ab.parquet"
+    stray.parent.mkdir()
+    stray.write_bytes(b"x")
+    storage = StorageConfig(uri=ROOT)
+    with pytest.raises(InputError, match="not a raw landing file of this home"):
+        publish_landing(storage, tmp_path / "home", stray)
+
+
+def test_python_api_loads_a_stored_model(
+    setting: dict[str, Any], moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mediamix
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # boto3's own setting
+    home = setting["root"] / "py-home"
+    result = mediamix.load_model(f"{ROOT}/models/brand-a", home=home)
+    assert result.channel_names == mediamix.load_model(setting["fit"]).channel_names
+    assert list((home / "cache" / "s3").rglob("manifest.json"))

@@ -197,9 +197,12 @@ def publish_landing(
     The version is named by the file's fingerprint, so a file already published is
     not uploaded again; ``None`` when nothing was to be done (already published).
     """
-    raw_path = Path(raw_path)
-    rel = raw_path.relative_to(Path(home) / "raw")
-    if len(rel.parts) != 3:  # <source>/<account>/<file>
+    raw_path = Path(raw_path).resolve()
+    try:
+        rel = raw_path.relative_to(Path(home).resolve() / "raw")
+    except ValueError:
+        rel = None
+    if rel is None or len(rel.parts) != 3:  # <source>/<account>/<file>
         raise InputError.single("not a raw landing file of this home", file=str(raw_path))
     source, account, file_name = rel.parts
     found = _LANDING_VERSION.match(file_name)
