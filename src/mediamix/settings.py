@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mediamix.aws.clients import AwsConfig
+from mediamix.aws.storage import StorageConfig
 from mediamix.secrets import resolve_secret, reveal
 from mediamix.tracking.config import TrackingConfig
 from mediamix.warehouse.crypto import WarehouseKey
@@ -45,7 +46,11 @@ class Settings(BaseSettings):
         Keep it in a secrets store: without it, pseudonymized users cannot be found.
     storage_uri : str or None
         ``s3://bucket/prefix`` where model artifacts, raw landing and reports are
-        published as versions (``MEDIAMIX_STORAGE_URI``); default: none (local only).
+        published as versions (``MEDIAMIX_STORAGE_URI``): with it, every successful
+        ``fit``, ``report`` and ingest also publishes what it wrote, and commands that
+        read a model accept ``s3://.../models/NAME[/VERSION]`` or ``store:NAME``
+        (fetched and verified into ``home/cache/s3``). The local files stay the
+        working copy. Default: none (local only).
     s3_kms_key_id : str or None
         KMS key of server-side encryption for every S3 put (``MEDIAMIX_S3_KMS_KEY_ID``);
         default: SSE-S3.
@@ -101,6 +106,14 @@ class Settings(BaseSettings):
             region=self.aws_region or None,
             endpoint_url=self.aws_endpoint_url or None,
             kms_key_id=self.s3_kms_key_id or None,
+        )
+
+    def storage_config(self) -> StorageConfig:
+        """The S3 store outputs are published to (none: local only), and its local cache."""
+        return StorageConfig(
+            uri=self.storage_uri or None,
+            aws=self.aws_config(),
+            cache=self.home / "cache" / "s3",
         )
 
     def pseudonymize_secret(self) -> str | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mediamix.aws.storage import StorageConfig
 from mediamix.secrets import is_secret_reference, reveal
 from mediamix.settings import Settings, load_settings
 from mediamix.tracking.config import TrackingConfig
@@ -69,7 +70,8 @@ class ApiConfig:
     """Everything the app and the workers need, resolved once by the shell.
 
     ``tracking`` says where fit jobs are tracked (``None`` or disabled: not tracked),
-    as for ``mediamix fit``.
+    as for ``mediamix fit``; ``storage``, the S3 store fitted models are published to
+    (``models/<tenant>.<model id>``) and restored from on a replica that lacks them.
     """
 
     home: Path
@@ -79,6 +81,7 @@ class ApiConfig:
     max_bytes: int = 1_000_000_000
     compile_cache: str | None = None
     tracking: TrackingConfig | None = None
+    storage: StorageConfig | None = None
     tls_ca_bundle: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -108,5 +111,6 @@ def load_config(settings: Settings | None = None, api: ApiSettings | None = None
         max_bytes=s.max_bytes,
         compile_cache=s.compile_cache_dir(),
         tracking=s.tracking_config(),
+        storage=s.storage_config(),
         tls_ca_bundle=s.tls_ca_bundle,
     )

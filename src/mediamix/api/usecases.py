@@ -22,6 +22,7 @@ __all__ = [
     "attribute",
     "check_upload",
     "compare_scenarios",
+    "ensure_model",
     "export_mart",
     "fit_model",
     "ingest_dataset",
@@ -34,6 +35,7 @@ __all__ = [
     "read_limits",
     "render_report",
     "response_curves",
+    "stored_model_name",
     "transform_warehouse",
 ]
 
@@ -94,14 +96,17 @@ def fit_model(
     *,
     progress: Progress,
     config: ApiConfig,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """Fit like ``mediamix fit`` and write the same folder; returns summary.json's document.
 
     ``request`` is the service's fit request as JSON (``engine``, ``seed``,
     ``sampler``); Bayesian fits share the compiled-sampler cache of the CLI, and
-    fits are tracked in MLflow as the CLI's are (``config.tracking``).
+    fits are tracked in MLflow as the CLI's are (``config.tracking``). With a store
+    (``config.storage``), the model is published as ``models/<name>`` too.
     """
     from mediamix.service.fit import fit
+    from mediamix.service.storage import Publication
 
     doc = dict(request)
     if doc.get("engine") == "bayes" and config.compile_cache:
@@ -114,8 +119,22 @@ def fit_model(
         progress=progress,
         home=config.home,
         tracking=config.tracking,
+        publish=Publication(config.storage, name) if config.storage is not None else None,
     )
     return outcome.summary
+
+
+def stored_model_name(tenant: str, model_id: str) -> str:
+    """The S3 store name of a tenant's model (``<tenant>.<model id>``; both checked ids)."""
+    return f"{tenant}.{model_id}"
+
+
+def ensure_model(folder: Path, tenant: str, model_id: str, config: ApiConfig) -> bool:
+    """Whether the model's folder is there, fetching it from the store when this
+    replica lacks it (verified, atomically; see :func:`mediamix.service.storage.restore_model`)."""
+    from mediamix.service.storage import restore_model
+
+    return restore_model(config.storage, stored_model_name(tenant, model_id), folder)
 
 
 def optimize_model(

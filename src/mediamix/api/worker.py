@@ -78,7 +78,8 @@ def _fit(
     request = {"engine": p["engine"], "seed": int(p["seed"])}
     if p.get("sampler"):
         request["sampler"] = p["sampler"]
-    usecases.fit_model(spec, out, request, progress=progress, config=config)
+    name = usecases.stored_model_name(job.tenant, p["model_id"])
+    usecases.fit_model(spec, out, request, progress=progress, config=config, name=name)
     if store.get_model(job.tenant, p["model_id"]) is None:
         store.add_model(
             ModelRecord(p["model_id"], job.tenant, p["dataset_id"], p["engine"], job.id, now())
@@ -92,8 +93,11 @@ def _optimize(
     job: jobs.JobRecord,
     progress: Callable[[float, str], None],
 ) -> dict[str, Any]:
-    folder = store.model_dir(job.tenant, job.params["model_id"])
-    if store.get_model(job.tenant, job.params["model_id"]) is None or not folder.is_dir():
+    model_id = job.params["model_id"]
+    folder = store.model_dir(job.tenant, model_id)
+    if store.get_model(job.tenant, model_id) is None or not usecases.ensure_model(
+        folder, job.tenant, model_id, config
+    ):
         raise InputError.single("the model was deleted", column="model_id")
     progress(0.1, "optimize: solving")
     return {"plan": usecases.optimize_model(folder, job.params["request"])}

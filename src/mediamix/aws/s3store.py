@@ -145,17 +145,40 @@ class S3Store:
         _check_name("name", name)
         return f"{self._store_key(store)}/{name}"
 
-    def publish(self, store: str, name: str, folder: str | Path) -> str:
+    def publish(
+        self, store: str, name: str, folder: str | Path, *, version: str | None = None
+    ) -> str:
         """Upload every file of ``folder`` as a new version of ``store/name``; its id.
 
         The files are uploaded under a fresh staging prefix, then the manifest makes
         the version visible. Symbolic links and empty folders are refused before
-        anything is uploaded.
+        anything is uploaded. ``version`` names the version instead of the default
+        time-sortable id (content-keyed data such as raw landing files, whose name
+        is already their fingerprint).
+        """
+        return self.publish_files(store, name, self._local_files(Path(folder)), version=version)
+
+    def publish_files(
+        self,
+        store: str,
+        name: str,
+        files: list[tuple[str, Path]],
+        *,
+        version: str | None = None,
+    ) -> str:
+        """Publish ``files`` (relative path in the version, local file) as one version.
+
+        The same publication as :meth:`publish` for files that do not sit in one
+        folder of their own (a raw landing file under its source and account).
         """
         base = self._base(store, name)
-        folder = Path(folder)
-        files = self._local_files(folder)
-        version = _new_version()
+        if version is not None:
+            _check_name("version", version)
+        if not files:
+            raise InputError.single("nothing to publish", file=self.root.uri(store, name))
+        for rel, _ in files:
+            _safe_relative(rel, "publish")
+        version = version or _new_version()
         staging = f"{base}/objects/{secrets.token_hex(16)}"
         sse = self.config.sse_arguments()
         entries: dict[str, dict[str, Any]] = {}
@@ -214,6 +237,18 @@ class S3Store:
         prefix = f"{self._base(store, name)}/versions/"
         found = [k[len(prefix) :] for k in self._keys(prefix)]
         return sorted(k[: -len(".json")] for k in found if k.endswith(".json") and "/" not in k)
+
+    def has_version(self, store: str, name: str, version: str) -> bool:
+        """Whether ``store/name`` has a published ``version`` (its manifest exists)."""
+        _check_name("version", version)
+        key = f"{self._base(store, name)}/versions/{version}.json"
+        try:
+            self.client.head_object(Bucket=self.root.bucket, Key=key)
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise
+        return True
 
     def names(self, store: str) -> list[str]:
         """Names under ``store`` that have at least one published version."""

@@ -51,10 +51,12 @@ def _limits() -> ReadLimits:
 
 
 def _model_folder(model: Path | str) -> Path:
-    """A folder for ``--model``: itself, or a verified copy of a ``models:/`` reference."""
+    """A folder for ``--model``: itself, or a verified copy of a ``models:/`` reference
+    or of a stored model (``s3://.../models/NAME[/VERSION]``, ``store:NAME``)."""
     from mediamix.service.registry import resolve_model
 
-    return resolve_model(str(model), _settings().tracking_config())
+    settings = _settings()
+    return resolve_model(str(model), settings.tracking_config(), settings.storage_config())
 
 
 def _print_problems(problems: Sequence[Problem], *, title: str) -> None:
@@ -208,9 +210,21 @@ def fit_cmd(
     no_track: Annotated[
         bool, typer.Option("--no-track", help="Do not track this fit in MLflow.")
     ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="With MEDIAMIX_STORAGE_URI: publish as models/NAME (default: the --out "
+            "folder's name)."
+        ),
+    ] = None,
 ) -> None:
-    """Fit a model and write summary.json, decomposition.csv and model/."""
+    """Fit a model and write summary.json, decomposition.csv and model/.
+
+    With MEDIAMIX_STORAGE_URI set, the output is also published to the S3 store as a
+    new version of models/NAME; a fit that fails publishes nothing.
+    """
     from mediamix.service.fit import fit
+    from mediamix.service.storage import Publication
 
     sampler = {
         "method": method,
@@ -233,6 +247,7 @@ def fit_cmd(
             progress=update,
             home=_settings().home,
             tracking=_settings().tracking_config(enabled=False if no_track else None),
+            publish=Publication(_settings().storage_config(), name),
         )
     for w in outcome.warnings:
         err_console.print(f"warning: {w}", markup=False)
@@ -250,6 +265,8 @@ def fit_cmd(
         out_console.print(
             f"tracked as MLflow run {tracked['run_id']} at {tracked['tracking_uri']}", markup=False
         )
+    if outcome.published is not None:
+        out_console.print(f"published {outcome.published.uri}", markup=False)
 
 
 def _print_summary(summary: dict[str, object]) -> None:
@@ -284,7 +301,11 @@ def _print_summary(summary: dict[str, object]) -> None:
 @app.command("decompose")
 def decompose_cmd(
     model: Annotated[
-        Path, typer.Argument(help="Fit output folder (or its model/ folder) or models:/ reference.")
+        str,
+        typer.Argument(
+            help="Fit output folder (or its model/ folder), models:/ reference, or stored "
+            "model (s3://bucket/prefix/models/NAME[/VERSION], store:NAME[/VERSION])."
+        ),
     ],
     out: Annotated[Path, typer.Option(help="CSV to write.")],
     data: Annotated[

@@ -16,7 +16,9 @@ experiments_app = typer.Typer(help="Plan experiments (lift tests).", no_args_is_
 
 @experiments_app.command("suggest")
 def suggest_cmd(
-    model: Annotated[Path, typer.Argument(help="Fitted model folder or models:/ reference.")],
+    model: Annotated[
+        str, typer.Argument(help="Fitted model folder, models:/ reference or stored model.")
+    ],
     budget: Annotated[
         float | None, typer.Option(help="Budget of the plan (default: current spend).")
     ] = None,

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from mediamix.cli.progress import working
-from mediamix.settings import load_settings
+from mediamix.settings import Settings, load_settings
 
 __all__ = ["ingest_app"]
 
@@ -45,6 +45,15 @@ def _print_load(load: object) -> None:
         markup=False,
     )
     _out.print(f"raw file: {load.raw_path}", markup=False)
+
+
+def _publish(settings: Settings, load: object) -> None:
+    """With MEDIAMIX_STORAGE_URI, publish the load's raw landing file (once per file)."""
+    from mediamix.service.ingest import publish_landed
+    from mediamix.warehouse.store import LoadResult
+
+    assert isinstance(load, LoadResult)  # noqa: S101 -- type narrowing of an internal invariant, not input validation
+    publish_landed(settings.home, load, settings.storage_config())
 
 
 @ingest_app.command("csv")
@@ -80,6 +89,7 @@ def ingest_csv_cmd(
                 account=account, currency=currency, period_start=start, period_end=end
             ),
             limits=limits,
+            storage=settings.storage_config(),
         )
     for warning in outcome.warnings:
         _err.print(f"warning: {warning}", markup=False)
@@ -104,6 +114,7 @@ def ingest_synthetic_cmd(
             settings.home,
             SynthConfig(seed=seed, weeks=weeks, channels=channels, geos=geos),
             account=account,
+            storage=settings.storage_config(),
         )
     _print_load(outcome.load)
 
@@ -183,6 +194,7 @@ def ingest_google_ads_cmd(
             last,
             pull=PullOptions(config=config, repull_days=repull_days),
         )
+    _publish(settings, outcome.load)
     _print_source(outcome)
 
 
@@ -223,6 +235,7 @@ def ingest_meta_cmd(
             pull=PullOptions(config=config, repull_days=repull_days),
             conversion_actions=actions,
         )
+    _publish(settings, outcome.load)
     _print_source(outcome)
 
 
@@ -259,6 +272,7 @@ def _dataset_cmd(provider: str) -> None:
                 fallback_synthetic=fallback_synthetic,
                 download=download,
             )
+        _publish(settings, outcome.load)
         _print_source(outcome)
 
     command.__doc__ = (
@@ -354,4 +368,5 @@ def ingest_ga4_cmd(
         outcome = ingest_ga4(
             settings.home, property_id, first, last, fallback_synthetic=fallback_synthetic
         )
+    _publish(settings, outcome.load)
     _print_source(outcome)

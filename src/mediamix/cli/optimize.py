@@ -17,11 +17,13 @@ from mediamix.optimization.solver import Objective, Plan
 from mediamix.service.optimize import optimize, optimize_request
 
 
-def model_folder(model: Path) -> Path:
+def model_folder(model: Path | str) -> Path:
+    """A local, verified folder for ``--model`` (folder, ``models:/`` or stored model)."""
     from mediamix.service.registry import resolve_model
     from mediamix.settings import load_settings
 
-    return resolve_model(str(model), load_settings().tracking_config())
+    settings = load_settings()
+    return resolve_model(str(model), settings.tracking_config(), settings.storage_config())
 
 
 def _fmt(v: float | None, digits: int = 2) -> str:
@@ -92,8 +94,11 @@ def optimum_table(plan: Plan, optimum: Mapping[str, Any]) -> Table:
 
 
 def optimize_cmd(
-    model: Path | None = typer.Option(
-        None, "--model", help="Fitted model folder, models:/NAME/VERSION or models:/NAME@ALIAS."
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="Fitted model folder, models:/NAME/VERSION, models:/NAME@ALIAS, or a stored "
+        "model: s3://bucket/prefix/models/NAME[/VERSION] or store:NAME[/VERSION].",
     ),
     curves: Path | None = typer.Option(None, "--curves", help="CURVES.json response curves."),
     budget: float = typer.Option(..., "--budget", help="Budget (largest budget for targets)."),
@@ -145,12 +150,12 @@ def optimize_cmd(
     ),
 ) -> None:
     """Allocate a budget across channels to meet an objective."""
-    if model is not None:  # a folder, or a verified copy of a models:/ reference
-        model = model_folder(model)
+    # a folder, or a verified copy of a models:/ reference or of a stored model
+    folder = model_folder(model) if model is not None else None
     if weekly:
-        _weekly(model, curves, budget, objective, constraints, out, periods)
+        _weekly(folder, curves, budget, objective, constraints, out, periods)
         return
-    response_model = _response_model(model, curves, reach, objective, periods)
+    response_model = _response_model(folder, curves, reach, objective, periods)
     request = optimize_request(
         budget,
         constraints=_with_band_option(constraints, band, no_band),

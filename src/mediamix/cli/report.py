@@ -55,8 +55,14 @@ _out = Console(soft_wrap=True, highlight=False)
 
 
 @report_app.command("render")
-def render_cmd(
-    model: Annotated[Path, typer.Argument(help="Fit output folder (or its model/ folder).")],
+def render_cmd(  # noqa: PLR0913 -- one argument per command-line option (typer)
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="Fit output folder (or its model/ folder), models:/ reference, or stored "
+            "model (s3://bucket/prefix/models/NAME[/VERSION], store:NAME[/VERSION])."
+        ),
+    ],
     out: Annotated[
         Path,
         typer.Option(
@@ -86,9 +92,28 @@ def render_cmd(
     pdf_file: Annotated[
         Path | None, typer.Option("--pdf-file", help="Write the PDF to this file.")
     ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="With MEDIAMIX_STORAGE_URI: publish as reports/NAME "
+            "(default: the folder's name or the HTML file's stem)."
+        ),
+    ] = None,
 ) -> None:
-    """Write the report: page 1 in plain words, then the analyses (opens offline)."""
-    from mediamix.service.report import write_report
+    """Write the report: page 1 in plain words, then the analyses (opens offline).
+
+    With MEDIAMIX_STORAGE_URI set, the report's files are then published to the S3
+    store as a new version of reports/NAME.
+    """
+    from mediamix.service.registry import resolve_model
+    from mediamix.service.report import publish_written_report, write_report
+    from mediamix.service.storage import store_name_for
+    from mediamix.settings import load_settings
+
+    settings = load_settings()
+    storage = settings.storage_config()
+    publish_as = store_name_for(out, name) if storage.enabled else None
+    folder = resolve_model(model, settings.tracking_config(), storage)
 
     pdf_target: Any = None
     if pdf_file is not None:
@@ -96,9 +121,12 @@ def render_cmd(
     elif pdf:
         html_file = out.suffix.lower() in {".html", ".htm"}
         pdf_target = out.with_suffix(".pdf") if html_file else True
-    write_report(model, out, pdf=pdf_target, plan=plan, attribution=attribution, drift=drift)
+    write_report(folder, out, pdf=pdf_target, plan=plan, attribution=attribution, drift=drift)
     extra = f" and {pdf_target}" if isinstance(pdf_target, Path) else ""
     _out.print(f"wrote {out}{extra}", markup=False)
+    if publish_as is not None:
+        published = publish_written_report(storage, out, publish_as, pdf=pdf_target)
+        _out.print(f"published {published.uri}", markup=False)
 
 
 @report_app.command("send")

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediamix.errors import InputError
 from mediamix.io.artifacts import load_artifact, save_artifact
@@ -21,6 +21,9 @@ from mediamix.service.requests import Engine, FitRequest, SamplerOptions, parse_
 from mediamix.tracking.config import TrackingConfig
 from mediamix.tracking.runs import fit_run
 from mediamix.tracking.runs import prepare as prepare_tracking
+
+if TYPE_CHECKING:
+    from mediamix.service.storage import Publication, PublishedVersion
 
 __all__ = [
     "ENGINES",
@@ -46,6 +49,7 @@ class FitOutcome:
     summary: dict[str, Any]
     result: FitResult
     warnings: tuple[str, ...]
+    published: PublishedVersion | None = None
 
 
 def fit_loaded(
@@ -78,7 +82,7 @@ def fit_loaded(
     return fit_bayes(loaded.dataset, loaded.spec, bayes, progress)
 
 
-def fit(
+def fit(  # noqa: PLR0913 -- input, output and the caller's settings (limits, home, tracking, store)
     spec_path: str | Path,
     out: str | Path,
     request: FitRequest | Mapping[str, Any] | None = None,
@@ -87,6 +91,7 @@ def fit(
     progress: Progress | None = None,
     home: str | Path | None = None,
     tracking: TrackingConfig | None = None,
+    publish: Publication | None = None,
 ) -> FitOutcome:
     """Validate, fit and write ``summary.json``, ``decomposition.csv`` and ``model/``.
 
@@ -98,8 +103,15 @@ def fit(
     ``tracking`` (enabled), the fit is an MLflow run and ``summary.json`` carries its
     ``tracking`` reference. ``model/lineage.json`` records the spec, the data and,
     for warehouse data, the loads and dbt models it came from.
+
+    With ``publish`` naming an enabled store (``MEDIAMIX_STORAGE_URI``), the output is
+    also published as a new version of ``models/<name>`` (default name: the output
+    folder's) before the local folder is moved in place: a fit that fails, or whose
+    publication fails, writes and publishes nothing (``FitOutcome.published``).
     """
     req = parse_request(FitRequest, request or {})
+    # a bad store name is refused before any work
+    publish_as = publish.target(out) if publish is not None else None
     prepared = prepare_tracking(tracking)  # MLflow loads in a child while data is read
     loaded = load_dataset(spec_path, engine=req.engine.value, limits=limits, home=home)
     for warning in loaded.warnings:
@@ -119,18 +131,24 @@ def fit(
     ) as run:
         result = fit_loaded(loaded, req, progress=progress)
         summary = summary_document(result, loaded.warnings, run.summary_fields())
-        write_fit(
-            result,
-            out,
-            summary=summary,
-            lineage=lineage,
-            before_publish=lambda tmp: run.log_outputs(tmp, summary, Path(spec_path)),
-        )
+        published: list[PublishedVersion] = []
+
+        def before_publish(tmp: Path) -> None:
+            run.log_outputs(tmp, summary, Path(spec_path))
+            if publish_as is not None and publish is not None:
+                from mediamix.service.storage import publish_fit
+
+                if progress is not None:
+                    progress(0.99, f"publishing models/{publish_as}")
+                published.append(publish_fit(publish.storage, tmp, publish_as))
+
+        write_fit(result, out, summary=summary, lineage=lineage, before_publish=before_publish)
     return FitOutcome(
         out=Path(out),
         summary=summary,
         result=result,
         warnings=tuple(str(w) for w in loaded.warnings),
+        published=published[0] if published else None,
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mediamix.aws.storage import StorageConfig
 from mediamix.data.spec import ModelSpec
 from mediamix.data.synthetic import SynthConfig, synthesize
 from mediamix.data.validation import validate_table
@@ -50,6 +51,7 @@ __all__ = [
     "ingest_sources",
     "ingest_synthetic",
     "load_long_batch",
+    "publish_landed",
 ]
 
 log = logging.getLogger(__name__)
@@ -71,10 +73,12 @@ def load_long_batch(
     batch: LongBatch,
     *,
     origin: str | None = None,
+    storage: StorageConfig | None = None,
 ) -> LoadResult:
-    """Load a batch in the long layouts under the writer lock."""
+    """Load a batch in the long layouts under the writer lock; with an enabled
+    ``storage``, publish its raw landing file (:func:`publish_landed`)."""
     with Warehouse.writer(home) as wh:
-        return wh.load_batch(
+        load = wh.load_batch(
             source,
             account,
             batch.media,
@@ -84,6 +88,24 @@ def load_long_batch(
             controls=batch.controls,
             origin=origin,
         )
+    publish_landed(home, load, storage)
+    return load
+
+
+def publish_landed(home: str | Path, load: LoadResult, storage: StorageConfig | None) -> None:
+    """Publish the raw landing file of ``load`` to the S3 store of ``storage``, if enabled.
+
+    The file is the version of ``landing/raw.<source>.<account>`` named by its
+    fingerprint, so a load whose file is already published (an unchanged re-load)
+    uploads nothing; the warehouse lock is not held while uploading. A load that
+    landed no file (``unchanged`` before it was ever published elsewhere) is
+    published too, from the file already in ``home``.
+    """
+    if storage is None or not storage.enabled or not load.raw_path.is_file():
+        return
+    from mediamix.service.storage import publish_landing
+
+    publish_landing(storage, home, load.raw_path)
 
 
 @dataclass(frozen=True)
@@ -113,6 +135,7 @@ def ingest_file(
     spec: str | Path | None = None,
     target: LoadTarget | None = None,
     limits: ReadLimits | None = None,
+    storage: StorageConfig | None = None,
 ) -> IngestOutcome:
     """Load a CSV or Parquet file into the warehouse (source ``file``).
 
@@ -130,6 +153,8 @@ def ingest_file(
         file's period, USD).
     limits : ReadLimits, optional
         Size limits of the reader.
+    storage : StorageConfig, optional
+        With an S3 store, the raw landing file is published there too.
 
     Raises
     ------
@@ -152,6 +177,7 @@ def ingest_file(
                 period_end,
                 origin=table.source,
             )
+        publish_landed(home, load, storage)
         return IngestOutcome(load=load)
     model_spec = read_spec(spec).with_data(str(Path(data).resolve()))
     report = validate_table(table.frame, model_spec, source=table.source)
@@ -168,12 +194,16 @@ def ingest_file(
             period_start=str(period_start or batch.period_start),
             period_end=str(period_end or batch.period_end),
         )
-    load = load_long_batch(home, "file", account, batch, origin=table.source)
+    load = load_long_batch(home, "file", account, batch, origin=table.source, storage=storage)
     return IngestOutcome(load=load, warnings=report.warnings, spec=model_spec)
 
 
 def ingest_synthetic(
-    home: str | Path, config: SynthConfig, *, account: str | None = None
+    home: str | Path,
+    config: SynthConfig,
+    *,
+    account: str | None = None,
+    storage: StorageConfig | None = None,
 ) -> IngestOutcome:
     """Generate synthetic data (deterministic by seed) and load it (source ``synthetic``).
 
@@ -188,7 +218,7 @@ def ingest_synthetic(
         raise InputError(report.problems)
     account = account or f"seed-{config.seed}"
     batch = dataset_to_long(report.dataset, platform="synthetic", account=account)
-    load = load_long_batch(home, "synthetic", account, batch, origin=source)
+    load = load_long_batch(home, "synthetic", account, batch, origin=source, storage=storage)
     return IngestOutcome(load=load, warnings=report.warnings, spec=spec)
 
 
@@ -208,8 +238,10 @@ def ingest_sources(
     end: dt.date,
     *,
     account: str | None = None,
+    storage: StorageConfig | None = None,
 ) -> SourceOutcome:
-    """Fetch the period from the first source that serves and load it.
+    """Fetch the period from the first source that serves and load it (and, with an
+    enabled ``storage``, publish its raw landing file).
 
     Raises
     ------
@@ -233,6 +265,7 @@ def ingest_sources(
             controls=batch.controls,
             origin=batch.origin,
         )
+    publish_landed(home, load, storage)
     return SourceOutcome(served_by=result.served_by, skipped=result.skipped, load=load)
 
 

@@ -257,7 +257,10 @@ def load_model(
     ----------
     path_or_uri : str or Path
         A folder written by ``mediamix fit`` or :func:`mediamix.service.fit.write_fit`,
-        or a registry reference ``models:/NAME/VERSION`` / ``models:/NAME@ALIAS``.
+        a registry reference ``models:/NAME/VERSION`` / ``models:/NAME@ALIAS``, or a
+        stored model ``s3://bucket/prefix/models/NAME[/VERSION]`` (boto3's own
+        credentials and region; fetched with every hash and the safe-artifact checks
+        verified, into ``home/cache/s3`` when ``home`` is given).
     home, tracking_uri : optional
         Where the registry lives, for a ``models:/`` reference: the mediamix home of the
         embedded store (``MEDIAMIX_HOME``), or an MLflow tracking URI (a cache folder is
@@ -283,6 +286,12 @@ def load_model(
     from mediamix.service.fit import load_model as _load
 
     text = str(path_or_uri)
+    if text.startswith("s3://"):
+        from mediamix.aws.storage import StorageConfig
+        from mediamix.service.storage import fetch_model
+
+        cache = Path(home) / "cache" / "s3" if home is not None else None
+        return _load(fetch_model(text, StorageConfig(cache=cache)))
     if text.startswith(MODELS_URI):
         if home is None and tracking_uri is None:
             raise InputError.single(

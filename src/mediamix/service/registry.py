@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mediamix.aws.storage import StorageConfig
 from mediamix.errors import InputError
 from mediamix.io.artifacts import load_artifact, load_lineage
 from mediamix.models.result import FitResult
@@ -39,14 +40,24 @@ def _registry(config: TrackingConfig) -> Any:
     return Registry(config)
 
 
-def resolve_model(model: str | Path, config: TrackingConfig | None) -> Path:
-    """A local, verified model folder for ``--model``: a path, or a registry reference.
+def resolve_model(
+    model: str | Path, config: TrackingConfig | None, storage: StorageConfig | None = None
+) -> Path:
+    """A local, verified model folder for ``--model``: a path, a registry reference or
+    a stored model.
 
     Registry references are fetched (once, cached under ``MEDIAMIX_HOME``) and
-    verified against the checksum recorded at registration before use.
+    verified against the checksum recorded at registration before use. Stored models
+    (``s3://bucket/prefix/models/NAME[/VERSION]``, ``store:NAME[/VERSION]`` in the
+    store of ``storage``) are fetched into ``storage.cache`` with every object's hash
+    and the safe-artifact checks verified first (:func:`mediamix.service.storage.fetch_model`).
     """
+    from mediamix.service.storage import resolve_stored
     from mediamix.tracking.registry import is_registry_ref
 
+    stored = resolve_stored(model, storage)
+    if stored is not None:
+        return stored
     if not is_registry_ref(model):
         return Path(model)
     if config is None:

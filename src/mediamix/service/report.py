@@ -42,12 +42,15 @@ from mediamix.service.fit import load_model
 from mediamix.service.requests import ReportRequest, parse_request
 
 if TYPE_CHECKING:
+    from mediamix.aws.storage import StorageConfig
     from mediamix.models.response import FittedResponse
     from mediamix.reporting.executive import ReportInputs
+    from mediamix.service.storage import Publication, PublishedVersion
 
 __all__ = [
     "RenderedReport",
     "check_plan",
+    "publish_written_report",
     "render_model_dir",
     "render_report",
     "report_inputs",
@@ -586,6 +589,7 @@ def write_report(
     plan: Mapping[str, Any] | str | Path | None = None,
     attribution: str | Path | None = None,
     drift: Mapping[str, Any] | str | Path | None = None,
+    publish: Publication | None = None,
 ) -> Path:
     """Write the report of the fit in ``model_dir``: one HTML file, or a report folder.
 
@@ -593,14 +597,53 @@ def write_report(
     any other ``out`` is a folder (see the module docstring) written atomically,
     with ``report.pdf`` when ``pdf`` is true or a path. ``plan`` and ``drift`` are
     documents or their JSON files; ``attribution`` a folder of attribution tables.
+
+    ``model_dir`` may be a stored model (``s3://.../models/NAME[/VERSION]``,
+    ``store:NAME``): fetched and verified first. With ``publish`` naming an enabled
+    store, what was written is then published as a new version of ``reports/<name>``
+    (default name: the folder's, or the HTML file's stem);
+    :func:`publish_written_report` does the same for a report already written.
     """
-    model_dir = Path(model_dir)
+    from mediamix.service.storage import resolve_stored
+
+    storage = publish.storage if publish is not None else None
+    publish_as = publish.target(out) if publish is not None else None  # checked before work
+    folder = resolve_stored(model_dir, storage) or Path(model_dir)
+    written = _write_report(
+        folder, Path(out), pdf=pdf, plan=plan, attribution=attribution, drift=drift
+    )
+    if publish_as is not None and storage is not None:
+        publish_written_report(storage, written, publish_as, pdf=pdf)
+    return written
+
+
+def publish_written_report(
+    storage: StorageConfig, out: Path, name: str, *, pdf: str | Path | bool | None = None
+) -> PublishedVersion:
+    """Publish a written report (a folder, or an HTML file and its ``pdf`` path) as a
+    new version of ``reports/<name>``."""
+    from mediamix.service.storage import publish_report
+
+    if out.is_dir():
+        return publish_report(storage, [], name, folder=out)
+    files = [out] + ([Path(pdf)] if isinstance(pdf, str | Path) and Path(pdf).is_file() else [])
+    return publish_report(storage, files, name)
+
+
+def _write_report(
+    model_dir: Path,
+    out: Path,
+    *,
+    pdf: str | Path | bool | None,
+    plan: Mapping[str, Any] | str | Path | None,
+    attribution: str | Path | None,
+    drift: Mapping[str, Any] | str | Path | None,
+) -> Path:
     result = load_model(model_dir)
     summary_file = model_dir / "summary.json"
     summary = read_json_object(summary_file, "summary") if summary_file.is_file() else None
     plan_doc = read_json_object(plan, "plan") if isinstance(plan, str | Path) else plan
     drift_doc = read_json_object(drift, "drift") if isinstance(drift, str | Path) else drift
-    out = Path(out)
     folder = out.suffix.lower() not in {".html", ".htm"}
     request = ReportRequest(
         pdf=bool(pdf),

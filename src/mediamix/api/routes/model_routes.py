@@ -55,7 +55,10 @@ def _model(request: Request, caller: Caller, model_id: str) -> tuple[ModelRecord
     record = store.get_model(caller.tenant, valid_id(model_id, "model"))
     if record is None:
         raise not_found("model")
-    return record, store.model_dir(caller.tenant, record.id)
+    folder = store.model_dir(caller.tenant, record.id)
+    # a replica without a shared disk fetches the model from the S3 store once
+    usecases.ensure_model(folder, caller.tenant, record.id, context(request).config)
+    return record, folder
 
 
 @router.post(
