@@ -187,7 +187,8 @@ def test_a_failed_dbt_test_leaves_the_warehouse_byte_identical(env: dict[str, An
     assert latest["error"].startswith("transform: InputError")
     steps = [s["step"] for s in latest["steps"]]
     # the two fetches run side by side, so either may finish first
-    assert steps[0] == "stage" and steps[-1] == "transform"
+    assert steps[0] == "stage"
+    assert steps[-1] == "transform"
     assert sorted(steps[1:-1]) == ["fetch brand", "fetch euro"]
     # no raw file of the rejected load reached the live home
     assert not list((home / "raw").rglob("euro"))
