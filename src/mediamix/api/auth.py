@@ -3,8 +3,8 @@
 A request needs ``Authorization: Bearer KEY`` (401 otherwise), the scope of the
 operation (403), and a token from its key's rate-limit bucket (429 with
 ``Retry-After``). An authenticated key is remembered for
-``MEDIAMIX_API_KEY_CACHE_SECONDS`` (:class:`~mediamix.api.cache.KeyCache`). Every denial is written to the audit log with the key id (never
-the key).
+``MEDIAMIX_API_KEY_CACHE_SECONDS`` (:class:`~mediamix.api.cache.KeyCache`). Every
+denial is written to the audit log with the key id (never the key).
 """
 
 from __future__ import annotations
