@@ -32,7 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -76,6 +78,80 @@ def _wait_job(base: str, headers: dict[str, str], job_id: str, timeout: float) -
             return job
         time.sleep(0.5)
     raise RuntimeError(f"job {job_id} did not finish in {timeout} s")
+
+
+@contextlib.contextmanager
+def served_model(home: Path, api_workers: int = 1) -> Iterator[dict[str, Any]]:
+    """``mediamix serve`` on loopback with state in ``home`` (rate limits lifted, one
+    job worker) and a fitted ridge model of a synthetic 156-week x 4-channel dataset.
+
+    Yields ``server`` (the process), ``base`` (URL), ``headers`` (an admin key),
+    ``dataset``, ``model_id`` and ``plan`` (a 13-week spend plan); stops the server
+    on exit.
+    """
+    env = dict(os.environ, MEDIAMIX_HOME=str(home), MEDIAMIX_TRACKING="false")
+    env["MEDIAMIX_API_RATE_PER_MINUTE"] = "100000000"
+    env["MEDIAMIX_API_RATE_BURST"] = "10000000"
+    mm = str(Path(sys.executable).parent / "mediamix")
+    key = subprocess.run(
+        [mm, "keys", "create", "--tenant", "acme", "--scope", "admin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    headers = {"Authorization": f"Bearer {key}"}
+    data = home / "data"
+    subprocess.run(
+        [mm, "synth", "--out", str(data), "--weeks", "156", "--channels", "4", "--seed", "3"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    port = _port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            *(mm, "serve", "--port", str(port), "--workers", str(api_workers)),
+            *("--job-workers", "1", "--log-level", "WARNING"),
+        ],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        # several API processes start slowly on a busy machine: wait, then say so
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                httpx.get(f"{base}/livez", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the API did not answer /livez within 300 s") from None
+                time.sleep(0.2)
+        files = {
+            "data": ("synth.csv", (data / "synth.csv").read_bytes()),
+            "spec": ("spec.yaml", (data / "spec.yaml").read_bytes()),
+        }
+        dataset = httpx.post(f"{base}/v1/datasets", headers=headers, files=files, timeout=60).json()
+        fit = httpx.post(
+            f"{base}/v1/models", headers=headers, json={"dataset_id": dataset["id"]}, timeout=60
+        ).json()
+        _wait_job(base, headers, fit["job_id"], 900)
+        model_id = fit["model_id"]
+        summary = httpx.get(f"{base}/v1/models/{model_id}/summary", headers=headers).json()
+        plan = {"spend": {c: [1000.0 * (k + 1)] * 13 for k, c in enumerate(summary["channels"])}}
+        yield {
+            "server": server,
+            "base": base,
+            "headers": headers,
+            "dataset": dataset,
+            "model_id": model_id,
+            "plan": plan,
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
 
 
 async def _client(
@@ -185,106 +261,51 @@ def main() -> int:
         "--api-workers", type=int, default=1, help="API processes (mediamix serve --workers)"
     )
     args = parser.parse_args()
-    bin_dir = Path(sys.executable).parent
-    with tempfile.TemporaryDirectory(prefix="mediamix-load-") as home:
-        env = dict(os.environ, MEDIAMIX_HOME=home, MEDIAMIX_TRACKING="false")
-        env["MEDIAMIX_API_RATE_PER_MINUTE"] = "100000000"
-        env["MEDIAMIX_API_RATE_BURST"] = "10000000"
-        mm = str(bin_dir / "mediamix")
-        key = subprocess.run(
-            [mm, "keys", "create", "--tenant", "acme", "--scope", "admin"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        headers = {"Authorization": f"Bearer {key}"}
-        data = Path(home) / "data"
-        subprocess.run(
-            [mm, "synth", "--out", str(data), "--weeks", "156", "--channels", "4", "--seed", "3"],
-            env=env,
-            capture_output=True,
-            check=True,
+    with (
+        tempfile.TemporaryDirectory(prefix="mediamix-load-") as home,
+        served_model(Path(home), api_workers=args.api_workers) as served,
+    ):
+        server, base, headers = served["server"], served["base"], served["headers"]
+        dataset, model_id, plan = served["dataset"], served["model_id"], served["plan"]
+        # the first prediction loads the model into the API process's cache
+        first = time.perf_counter()
+        httpx.post(f"{base}/v1/models/{model_id}/predict", headers=headers, json=plan, timeout=60)
+        load_seconds = time.perf_counter() - first
+        bayes = httpx.post(
+            f"{base}/v1/models",
+            headers=headers,
+            json={
+                "dataset_id": dataset["id"],
+                "engine": "bayes",
+                "chains": 4,
+                "warmup": 20000,
+                "draws": 20000,
+            },
+            timeout=60,
+        ).json()
+        while (
+            httpx.get(f"{base}/v1/jobs/{bayes['job_id']}", headers=headers).json()["state"]
+            == "queued"
+        ):
+            time.sleep(0.2)
+        cpu_before = _cpu_seconds(server.pid)
+        out = asyncio.run(
+            _load(
+                base,
+                headers,
+                model_id,
+                plan,
+                args.clients,
+                args.seconds,
+                args.think,
+                args.ramp,
+            )
         )
-        port = _port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                *(mm, "serve", "--port", str(port), "--workers", str(args.api_workers)),
-                *("--job-workers", "1", "--log-level", "WARNING"),
-            ],
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(f"{base}/livez", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            files = {
-                "data": ("synth.csv", (data / "synth.csv").read_bytes()),
-                "spec": ("spec.yaml", (data / "spec.yaml").read_bytes()),
-            }
-            dataset = httpx.post(
-                f"{base}/v1/datasets", headers=headers, files=files, timeout=60
-            ).json()
-            fit = httpx.post(
-                f"{base}/v1/models", headers=headers, json={"dataset_id": dataset["id"]}, timeout=60
-            ).json()
-            _wait_job(base, headers, fit["job_id"], 900)
-            model_id = fit["model_id"]
-            channels = list(
-                httpx.get(f"{base}/v1/models/{model_id}/summary", headers=headers).json()[
-                    "channels"
-                ]
-            )
-            plan = {"spend": {c: [1000.0 * (k + 1)] * 13 for k, c in enumerate(channels)}}
-            # the first prediction loads the model into the API process's cache
-            first = time.perf_counter()
-            httpx.post(
-                f"{base}/v1/models/{model_id}/predict", headers=headers, json=plan, timeout=60
-            )
-            load_seconds = time.perf_counter() - first
-            bayes = httpx.post(
-                f"{base}/v1/models",
-                headers=headers,
-                json={
-                    "dataset_id": dataset["id"],
-                    "engine": "bayes",
-                    "chains": 4,
-                    "warmup": 20000,
-                    "draws": 20000,
-                },
-                timeout=60,
-            ).json()
-            while (
-                httpx.get(f"{base}/v1/jobs/{bayes['job_id']}", headers=headers).json()["state"]
-                == "queued"
-            ):
-                time.sleep(0.2)
-            cpu_before = _cpu_seconds(server.pid)
-            out = asyncio.run(
-                _load(
-                    base,
-                    headers,
-                    model_id,
-                    plan,
-                    args.clients,
-                    args.seconds,
-                    args.think,
-                    args.ramp,
-                )
-            )
-            elapsed = out["window"]
-            cpu_after = _cpu_seconds(server.pid)
-            bayes_job = httpx.get(f"{base}/v1/jobs/{bayes['job_id']}", headers=headers).json()
-            bayes_state, bayes_error = bayes_job["state"], bayes_job.get("error")
-            httpx.post(f"{base}/v1/jobs/{bayes['job_id']}/cancel", headers=headers)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(60)
+        elapsed = out["window"]
+        cpu_after = _cpu_seconds(server.pid)
+        bayes_job = httpx.get(f"{base}/v1/jobs/{bayes['job_id']}", headers=headers).json()
+        bayes_state, bayes_error = bayes_job["state"], bayes_job.get("error")
+        httpx.post(f"{base}/v1/jobs/{bayes['job_id']}/cancel", headers=headers)
     routes = {}
     for name in ("predict", "summary", "decomposition", "livez"):
         ms = np.array(out[name]) * 1000

@@ -19,8 +19,6 @@ import asyncio
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from api_load_bench import _port, _wait_job  # the sibling benchmark's helpers
+from api_load_bench import served_model  # the sibling benchmark's setup
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -53,82 +51,35 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per route and mode")
     args = parser.parse_args()
-    mm = str(Path(sys.executable).parent / "mediamix")
-    with tempfile.TemporaryDirectory(prefix="mediamix-cpu-") as home:
-        env = dict(os.environ, MEDIAMIX_HOME=home, MEDIAMIX_TRACKING="false")
-        env["MEDIAMIX_API_RATE_PER_MINUTE"] = "100000000"
-        env["MEDIAMIX_API_RATE_BURST"] = "10000000"
-        key = subprocess.run(
-            [mm, "keys", "create", "--tenant", "acme", "--scope", "admin"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        headers = {"Authorization": f"Bearer {key}"}
-        data = Path(home) / "data"
-        subprocess.run(
-            [mm, "synth", "--out", str(data), "--weeks", "156", "--channels", "4", "--seed", "3"],
-            env=env,
-            capture_output=True,
-            check=True,
-        )
-        port = _port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [mm, "serve", "--port", str(port), "--job-workers", "1", "--log-level", "WARNING"],
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(f"{base}/livez", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            files = {
-                "data": ("synth.csv", (data / "synth.csv").read_bytes()),
-                "spec": ("spec.yaml", (data / "spec.yaml").read_bytes()),
-            }
-            dataset = httpx.post(
-                f"{base}/v1/datasets", headers=headers, files=files, timeout=60
-            ).json()
-            fit = httpx.post(
-                f"{base}/v1/models", headers=headers, json={"dataset_id": dataset["id"]}, timeout=60
-            ).json()
-            _wait_job(base, headers, fit["job_id"], 900)
-            model_id = fit["model_id"]
-            summary = httpx.get(f"{base}/v1/models/{model_id}/summary", headers=headers).json()
-            plan = {
-                "spend": {c: [1000.0 * (k + 1)] * 13 for k, c in enumerate(summary["channels"])}
-            }
-            routes = {
-                "predict": ("POST", f"/v1/models/{model_id}/predict", plan),
-                "summary": ("GET", f"/v1/models/{model_id}/summary", None),
-                "decomposition": (
-                    "GET",
-                    f"/v1/models/{model_id}/decomposition?offset=0&limit=52",
-                    None,
-                ),
-                "livez": ("GET", "/livez", None),
-            }
-            asyncio.run(_send(base, headers, routes["predict"], 5, 1))  # loads the model
-            api = psutil.Process(server.pid)  # one API process: uvicorn runs in serve itself
-            figures: dict[str, dict[str, float]] = {}
-            for name, route in routes.items():
-                for mode, clients in (("sequential", 1), ("50_clients", 50)):
-                    before, start = api.cpu_times(), time.perf_counter()
-                    asyncio.run(_send(base, headers, route, args.requests, clients))
-                    after, wall = api.cpu_times(), time.perf_counter() - start
-                    cpu = (after.user + after.system) - (before.user + before.system)
-                    figures[f"{name}/{mode}"] = {
-                        "api_cpu_ms_per_request": round(1000 * cpu / args.requests, 2),
-                        "wall_seconds": round(wall, 2),
-                    }
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(60)
+    with (
+        tempfile.TemporaryDirectory(prefix="mediamix-cpu-") as home,
+        served_model(Path(home)) as served,
+    ):
+        base, headers, model_id = served["base"], served["headers"], served["model_id"]
+        plan = served["plan"]
+        routes = {
+            "predict": ("POST", f"/v1/models/{model_id}/predict", plan),
+            "summary": ("GET", f"/v1/models/{model_id}/summary", None),
+            "decomposition": (
+                "GET",
+                f"/v1/models/{model_id}/decomposition?offset=0&limit=52",
+                None,
+            ),
+            "livez": ("GET", "/livez", None),
+        }
+        asyncio.run(_send(base, headers, routes["predict"], 5, 1))  # loads the model
+        api = psutil.Process(served["server"].pid)  # one API process: uvicorn runs in serve itself
+        figures: dict[str, dict[str, float]] = {}
+        for name, route in routes.items():
+            for mode, clients in (("sequential", 1), ("50_clients", 50)):
+                before, start = api.cpu_times(), time.perf_counter()
+                asyncio.run(_send(base, headers, route, args.requests, clients))
+                after, wall = api.cpu_times(), time.perf_counter() - start
+                cpu = (after.user + after.system) - (before.user + before.system)
+                figures[f"{name}/{mode}"] = {
+                    "api_cpu_ms_per_request": round(1000 * cpu / args.requests, 2),
+                    "wall_seconds": round(wall, 2),
+                }
     report = {
         "command": f"python benchmarks/api_request_cpu.py --requests {args.requests}",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
