@@ -163,6 +163,42 @@ def test_rate_limit_429_with_retry_after(tmp_path: Path) -> None:
         _error_shape(r.json())
 
 
+def test_authenticated_keys_are_cached_until_revocation_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key is read from the database once per cache period; a revoked key is refused
+    once its cached entry expires, and at once without a cache."""
+    import mediamix.api.auth as auth
+    from mediamix.state.keys import authenticate, revoke_key
+
+    lookups: list[str] = []
+
+    def counted(engine: object, presented: str) -> object:
+        lookups.append(presented)
+        return authenticate(engine, presented)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(auth, "authenticate", counted)
+    clock = [1000.0]
+    for ttl, after_revoke in ((5.0, [200, 401]), (0.0, [401, 401])):
+        config = make_config(tmp_path / f"home{ttl:g}", key_cache_seconds=ttl)
+        with TestClient(create_app(config)) as c:
+            ctx = c.app.state.ctx  # type: ignore[attr-defined]
+            assert ctx.keys.ttl == ttl
+            ctx.keys.clock = lambda: clock[0]
+            engine = ctx.store.engine
+            key = create_key(engine, "acme", ["model:read"])
+            h = {"Authorization": f"Bearer {key}"}
+            lookups.clear()
+            assert [c.get("/v1/models", headers=h).status_code for _ in range(3)] == [200] * 3
+            assert len(lookups) == (1 if ttl else 3)
+            revoke_key(engine, key.split("_")[1])
+            codes = [c.get("/v1/models", headers=h).status_code]
+            clock[0] += ttl + 0.1
+            codes.append(c.get("/v1/models", headers=h).status_code)
+            assert codes == after_revoke
+            assert c.get("/v1/models", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
 def test_validation_errors_are_422_with_problems(client: TestClient, key_for: KeyFor) -> None:
     h = key_for("acme", "model:train")
     r = client.post("/v1/models", headers=h, json={"dataset_id": "x", "engine": "gpt"})
@@ -307,6 +343,15 @@ def test_fit_job_end_to_end(
     decomposition = pd.read_csv(io.StringIO(full_csv))
     for c in ("tv", "search"):  # the window's own spend gives the window's contributions
         assert predicted.json()["contributions"][c] == pytest.approx(decomposition[c].tolist())
+    # a plan too large to predict on the event loop (worker thread): the same numbers
+    # for its first periods, since the carry-over only runs forward
+    repeat = 10_001 // (2 * len(weekly)) + 1
+    long_plan = {"spend": {c: v * repeat for c, v in plan["spend"].items()}}
+    long = client.post(f"/v1/models/{model_id}/predict", headers=h, json=long_plan)
+    assert long.status_code == 200, long.text
+    assert len(long.json()["response"]) == repeat * len(weekly) > 5_000
+    head = long.json()["response"][: len(weekly)]
+    assert head == pytest.approx(predicted.json()["response"], rel=1e-12)
     loads = client.app.state.ctx.metrics.model_load.collect()[0].samples  # type: ignore[attr-defined]
     assert next(x.value for x in loads if x.name.endswith("_count")) == 1  # curves loaded it once
     unknown = client.post(

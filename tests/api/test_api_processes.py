@@ -169,6 +169,7 @@ def test_pool_workers_yield_the_cpu_to_the_api(tmp_path: Path) -> None:
 
     config = make_config(tmp_path / "home", worker_nice=7)
     own = os.getpriority(os.PRIO_PROCESS, 0)
+    own_policy = os.sched_getscheduler(0) if hasattr(os, "sched_getscheduler") else None
     pool = start_pool(config, 1, log_json=False)
     try:
         deadline = time.monotonic() + 60
@@ -178,5 +179,27 @@ def test_pool_workers_yield_the_cpu_to_the_api(tmp_path: Path) -> None:
             seen = os.getpriority(os.PRIO_PROCESS, pool[0].pid)
         assert seen == min(own + 7, 19)
         assert os.getpriority(os.PRIO_PROCESS, 0) == own  # the API process keeps its priority
+        if hasattr(os, "SCHED_IDLE"):  # Linux: preempted at once by a request handler
+            assert os.sched_getscheduler(pool[0].pid) == os.SCHED_IDLE
+            assert os.sched_getscheduler(0) == own_policy
+    finally:
+        stop_pool(pool, grace=10)
+
+
+def test_pool_workers_can_be_only_niced(tmp_path: Path) -> None:
+    from mediamix.api.worker import start_pool, stop_pool
+
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("SCHED_IDLE is Linux's")
+    config = make_config(tmp_path / "home", worker_nice=3, worker_idle_priority=False)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    pool = start_pool(config, 1, log_json=False)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and os.getpriority(os.PRIO_PROCESS, pool[0].pid) == own:
+            time.sleep(0.2)
+        assert os.getpriority(os.PRIO_PROCESS, pool[0].pid) == min(own + 3, 19)
+        # the policy it was started with (the test's own), not SCHED_IDLE
+        assert os.sched_getscheduler(pool[0].pid) == os.sched_getscheduler(0)
     finally:
         stop_pool(pool, grace=10)

@@ -2,18 +2,20 @@
 
 A request needs ``Authorization: Bearer KEY`` (401 otherwise), the scope of the
 operation (403), and a token from its key's rate-limit bucket (429 with
-``Retry-After``). Every denial is written to the audit log with the key id (never
-the key).
+``Retry-After``). An authenticated key is remembered for
+``MEDIAMIX_API_KEY_CACHE_SECONDS`` (:class:`~mediamix.api.cache.KeyCache`). Every
+denial is written to the audit log with the key id (never the key).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from mediamix.api.context import ApiContext, current_request_id
 from mediamix.api.errors import ApiError
@@ -70,40 +72,49 @@ def audit(
     )
 
 
-def require(scope: str) -> Callable[..., Caller]:
+def require(scope: str) -> Callable[..., Awaitable[Caller]]:
     """A dependency that admits only keys holding ``scope`` (or ``admin``)."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Security(bearer),
     ) -> Caller:
+        # async, so an admitted request costs no trip through the thread pool: the
+        # database and the audit log (blocking) are reached from worker threads only
+        # on a cache miss or a denial
         ctx = context(request)
         action = f"{request.method} {_route(request)}"
         if credentials is None:
-            audit(ctx, action, "denied: no key")
+            await run_in_threadpool(audit, ctx, action, "denied: no key")
             raise ApiError(
                 401,
                 "unauthenticated",
                 "an API key is required: Authorization: Bearer KEY",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        key = authenticate(ctx.store.engine, credentials.credentials)
+        presented = credentials.credentials
+        key = ctx.keys.get(presented)
         if key is None:
-            audit(ctx, action, "denied: unknown or revoked key")
-            raise ApiError(
-                401,
-                "unauthenticated",
-                "the API key is unknown or revoked",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            key = await run_in_threadpool(authenticate, ctx.store.engine, presented)
+            if key is None:
+                await run_in_threadpool(audit, ctx, action, "denied: unknown or revoked key")
+                raise ApiError(
+                    401,
+                    "unauthenticated",
+                    "the API key is unknown or revoked",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            ctx.keys.put(presented, key)
         caller = Caller(key)
         request.state.key_id = key.key_id
         if not key.allows(scope):
-            audit(ctx, action, f"denied: missing scope {scope}", caller=caller)
+            await run_in_threadpool(
+                audit, ctx, action, f"denied: missing scope {scope}", caller=caller
+            )
             raise ApiError(403, "forbidden", f"this key lacks the scope '{scope}'")
         wait = ctx.limiter.take(key.key_id)
         if wait:
-            audit(ctx, action, "denied: rate limit", caller=caller)
+            await run_in_threadpool(audit, ctx, action, "denied: rate limit", caller=caller)
             raise ApiError(
                 429,
                 "rate_limited",

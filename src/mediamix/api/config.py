@@ -47,6 +47,14 @@ class ApiSettings(BaseSettings):
         How much those worker processes lower their CPU priority (``nice``, 0-19):
         a fit sharing the machine's cores with the API yields to requests, so
         predictions and health checks stay fast while it runs.
+    worker_idle_priority : bool
+        Also run those workers under Linux's ``SCHED_IDLE`` policy (default): a
+        request handler that wakes up takes the core from a fit at once instead of
+        sharing it by weight. Off: the nice value alone.
+    key_cache_seconds : float
+        How long an API process remembers an authenticated key instead of reading
+        it from the database on every request (0: no cache). A revoked key stops
+        working within this time.
     """
 
     model_config = SettingsConfigDict(env_prefix="MEDIAMIX_API_", extra="ignore")
@@ -63,6 +71,8 @@ class ApiSettings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     job_workers: int = 1
     worker_nice: int = Field(default=10, ge=0, le=19)
+    worker_idle_priority: bool = True
+    key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
 
 @dataclass(frozen=True)

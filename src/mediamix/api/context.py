@@ -1,12 +1,12 @@
-"""Per-process objects of the API (store, limiter, metrics, loaded models) and the current
-request id."""
+"""Per-process objects of the API (store, limiter, metrics, loaded models, authenticated
+keys) and the current request id."""
 
 from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass, field
 
-from mediamix.api.cache import ModelCache
+from mediamix.api.cache import KeyCache, ModelCache
 from mediamix.api.config import ApiConfig
 from mediamix.api.metrics import Metrics
 from mediamix.api.ratelimit import RateLimiter
@@ -33,8 +33,10 @@ class ApiContext:
     limiter: RateLimiter
     metrics: Metrics = field(default_factory=Metrics)
     models: ModelCache | None = None
+    keys: KeyCache = field(init=False)
 
     def __post_init__(self) -> None:
+        self.keys = KeyCache(self.config.api.key_cache_seconds)
         if self.models is None:
             from mediamix.api import usecases
 

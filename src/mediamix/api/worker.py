@@ -30,6 +30,7 @@ from mediamix.state.store import DatasetRecord, ModelRecord, StateStore, now
 
 __all__ = [
     "JobCancelledError",
+    "lower_priority",
     "run_job",
     "run_worker",
     "start_pool",
@@ -298,9 +299,35 @@ def run_worker(
     return done
 
 
+def lower_priority(nice: int, idle: bool) -> None:
+    """Lower the calling thread's CPU priority, and that of every thread and process it
+    starts afterwards (they inherit it): Linux's ``SCHED_IDLE`` policy when ``idle``,
+    and ``nice``.
+
+    Workers share the cores of the API process: a fit must yield to requests. A
+    niced thread still takes a share of the core in proportion to its weight, so a
+    request can wait behind it for a scheduler slice; a ``SCHED_IDLE`` thread is
+    preempted as soon as a normal thread wakes up, and a core running only such
+    threads counts as free when a woken request handler is placed. It still
+    progresses (with a minimal weight) when the machine is busy, so job heartbeats
+    keep their lease. Where the policy is missing (not Linux) or refused, the nice
+    value alone applies.
+    """
+    if idle:
+        policy = getattr(os, "SCHED_IDLE", None)
+        if policy is None or not hasattr(os, "sched_setscheduler"):
+            log.info("SCHED_IDLE is not available here; job workers are only niced")
+        else:
+            try:
+                os.sched_setscheduler(0, policy, os.sched_param(0))
+            except OSError as exc:
+                log.warning("could not lower the job worker to SCHED_IDLE (%s); niced only", exc)
+    os.nice(nice)
+
+
 def _process_main(config: ApiConfig, log_json: bool) -> None:
-    # workers share the API's cores: their fits yield to requests (children inherit it)
-    os.nice(config.api.worker_nice)
+    # workers share the API's cores: their fits yield to requests
+    lower_priority(config.api.worker_nice, config.api.worker_idle_priority)
     if log_json:
         from mediamix.api.logs import configure_json_logging
 

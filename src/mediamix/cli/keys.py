@@ -94,7 +94,7 @@ def list_cmd(
 
 @keys_app.command("revoke")
 def revoke_cmd(key_id: Annotated[str, typer.Argument(help="Key id (from keys list).")]) -> None:
-    """Revoke a key: its next request answers 401."""
+    """Revoke a key: it answers 401 within MEDIAMIX_API_KEY_CACHE_SECONDS (5 s)."""
     from mediamix.state.keys import revoke_key
 
     store = _store()

@@ -41,7 +41,12 @@ from mediamix.data.spec import Frequency, KpiType
 from mediamix.models.design import BaselineDesign, baseline_features
 from mediamix.models.info import EngineInfo
 from mediamix.models.metrics import fit_metrics
-from mediamix.transforms.registry import adstock_from_dict, saturation_from_dict
+from mediamix.transforms.registry import (
+    AdstockTransform,
+    SaturationTransform,
+    adstock_from_dict,
+    saturation_from_dict,
+)
 
 __all__ = ["SCHEMA_VERSION", "ChannelFit", "FitResult", "example_result"]
 
@@ -59,10 +64,18 @@ class ChannelFit:
     saturation: Mapping[str, Any]
     beta: float
 
+    @cached_property
+    def transforms(self) -> tuple[AdstockTransform, SaturationTransform]:
+        """The channel's adstock and saturation, built once from their stored dicts.
+
+        A served model answers many predictions; rebuilding (and validating) both
+        transforms for each one cost more than applying them.
+        """
+        return adstock_from_dict(dict(self.adstock)), saturation_from_dict(dict(self.saturation))
+
     def response(self, spend: np.ndarray) -> np.ndarray:
         """Per-period response to a spend series (T,) in currency units."""
-        ad = adstock_from_dict(dict(self.adstock))
-        sat = saturation_from_dict(dict(self.saturation))
+        ad, sat = self.transforms
         return self.beta * np.asarray(sat.apply(ad.apply(np.asarray(spend, float))))
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,9 +171,7 @@ class FitResult:
             ia, ib = names.index(a), names.index(b)
             h = []
             for i, name in ((ia, a), (ib, b)):
-                fit = self.channels[name]
-                ad = adstock_from_dict(dict(fit.adstock))
-                sat = saturation_from_dict(dict(fit.saturation))
+                ad, sat = self.channels[name].transforms
                 h.append(np.asarray(sat.apply(ad.apply(spend[:, i]))))
             term = gamma * h[0] * h[1]
             total = own[:, ia] + own[:, ib]

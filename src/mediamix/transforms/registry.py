@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -126,7 +127,7 @@ class Transform(ABC):
         kind = d.get("type", cls.name)
         if kind != cls.name:
             raise InputError(f"expected type {cls.name!r}, got {kind!r}")
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - set(fields) - {"type"})
         if unknown:
@@ -144,6 +145,13 @@ class Transform(ABC):
             raise InputError(f"{cls.name}: missing parameter(s) {missing}")
         kwargs = {k: _coerce(cls.name, k, hints[k], v) for k, v in d.items() if k != "type"}
         return cls(**kwargs)
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    # resolving the string annotations costs more than building the transform, and
+    # models are rebuilt from their stored dicts on every prediction
+    return typing.get_type_hints(cls)
 
 
 # ----------------------------------------------------------------------------- adstock

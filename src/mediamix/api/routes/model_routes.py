@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic_core import to_json
+from starlette.concurrency import run_in_threadpool
 
 from mediamix.api import usecases
 from mediamix.api.auth import Caller, audit, context, require
@@ -36,6 +38,10 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 _BAYES_ONLY = ("method", "chains", "warmup", "draws")
+_INLINE_CELLS = 10_000
+"""Plans up to this many cells (periods x channels) are predicted on the event loop
+(well under a millisecond); larger ones in a worker thread, so they do not hold up
+other requests."""
 _OBJECT = {"type": "object", "additionalProperties": True}
 
 
@@ -48,6 +54,16 @@ def _loaded(request: Request, folder: Path) -> Any:
     models = context(request).models
     assert models is not None  # noqa: S101 -- set by ApiContext.__post_init__
     return models.get(folder)
+
+
+async def _loaded_async(request: Request, folder: Path) -> Any:
+    """The cached model without leaving the event loop; a load goes to a worker thread."""
+    models = context(request).models
+    assert models is not None  # noqa: S101 -- set by ApiContext.__post_init__
+    model = models.peek(folder)
+    if model is None:
+        model = await run_in_threadpool(models.get, folder)
+    return model
 
 
 def _model(request: Request, caller: Caller, model_id: str) -> tuple[ModelRecord, Path]:
@@ -138,10 +154,17 @@ def get_model(
         },
     },
 )
-def get_summary(
+async def get_summary(
     request: Request, model_id: str, caller: Annotated[Caller, Depends(require("model:read"))]
 ) -> Response:
     """The summary.json document of CONTRACTS.md, exactly the bytes the fit wrote."""
+    # the read routes are async with their blocking part in one worker-thread trip:
+    # a sync route costs a trip per dependency too, and under load those threads
+    # fight the event loop for the GIL
+    return await run_in_threadpool(_summary, request, caller, model_id)
+
+
+def _summary(request: Request, caller: Caller, model_id: str) -> Response:
     _, folder = _model(request, caller, model_id)
     return Response((folder / "summary.json").read_bytes(), media_type="application/json")
 
@@ -158,7 +181,7 @@ def get_summary(
         },
     },
 )
-def get_decomposition(
+async def get_decomposition(
     request: Request,
     model_id: str,
     caller: Annotated[Caller, Depends(require("model:read"))],
@@ -167,6 +190,12 @@ def get_decomposition(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> Response:
     """Rows ``offset .. offset + limit`` of decomposition.csv (date, actual, fitted, parts)."""
+    return await run_in_threadpool(_decomposition, request, caller, model_id, format, offset, limit)
+
+
+def _decomposition(
+    request: Request, caller: Caller, model_id: str, format: str, offset: int, limit: int
+) -> Response:
     _, folder = _model(request, caller, model_id)
     lines = (folder / "decomposition.csv").read_text().splitlines(keepends=True)
     header, rows = lines[0], lines[1:]
@@ -350,21 +379,28 @@ def post_report(
     summary="Response and contributions for a spend plan",
     responses=errors(404),
 )
-def predict(
+async def predict(
     request: Request,
     model_id: str,
     body: PredictRequest,
     caller: Annotated[Caller, Depends(require("model:read"))],
-) -> dict[str, Any]:
+) -> Response:
     """Each channel's modelled response per period to the plan, as SageMaker's
     ``/invocations`` answers it; problems name the channel (column) and period (row)."""
 
     from mediamix.api.sagemaker import plan_matrix
 
-    _, folder = _model(request, caller, model_id)
-    result = _loaded(request, folder)
+    _, folder = await run_in_threadpool(_model, request, caller, model_id)
+    result = await _loaded_async(request, folder)
     spend = plan_matrix({k: list(v) for k, v in body.spend.items()}, list(result.channel_names))
-    return usecases.predict(result, spend)
+    if spend.size <= _INLINE_CELLS:
+        doc = usecases.predict(result, spend)
+    else:
+        doc = await run_in_threadpool(usecases.predict, result, spend)
+    # the document is built here from finite spend: encoded directly, not revalidated
+    # against PredictOut (which cost more than the prediction); non-finite numbers
+    # become null as the response model would write them
+    return Response(to_json(doc, inf_nan_mode="null"), media_type="application/json")
 
 
 @router.post(
