@@ -156,3 +156,38 @@ def test_tenant_job_cap(engine) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(jobs.TooManyJobsError):
         jobs.submit(engine, "acme", "fit", {}, max_active=2)
     jobs.submit(engine, "other", "fit", {}, max_active=2)
+
+
+def test_processes_opening_a_fresh_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """``serve --workers N`` and job workers create the schema together on first start."""
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    go = tmp_path / "go"
+    script = (
+        "import pathlib, sys, time\n"
+        "from mediamix.state.db import open_database\n"
+        f"go = pathlib.Path({str(go)!r})\n"
+        "while not go.exists():\n"
+        "    time.sleep(0.001)\n"
+        f"open_database({url!r})\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(6)
+    ]
+    time.sleep(3.0)  # every process imported and waiting
+    go.touch()
+    failures = []
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        if proc.returncode != 0:
+            failures.append(err.decode()[-400:])
+    assert failures == []
+    engine = open_database(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(api_keys)).fetchall() == []

@@ -7,6 +7,7 @@ data files and fitted models live in folders under the service home.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.exc import DatabaseError
 
 __all__ = [
     "api_keys",
@@ -194,8 +196,28 @@ def open_database(url: str, *, ca_bundle: str | Path | None = None) -> Engine:
         engine = create_engine(
             url, pool_pre_ping=True, connect_args=postgres_connect_args(url, ca_bundle)
         )
-    metadata.create_all(engine)
+    _create_schema(engine)
     return engine
+
+
+def _create_schema(engine: Engine, attempts: int = 5) -> None:
+    """Create the missing tables, tolerating another process doing the same at once.
+
+    API processes (``serve --workers N``) and job workers start together on a fresh
+    database: each checks which tables exist, then creates them, so one of them can
+    find a table created in between. That is not an error; a second pass sees it.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            metadata.create_all(engine)
+            return
+        except DatabaseError as exc:
+            message = str(exc).lower()
+            raced = "already exists" in message or "duplicate key" in message
+            if not raced or attempt == attempts:
+                raise
+            log.info("state schema created by another process at the same time; checking again")
+            time.sleep(0.05 * attempt)
 
 
 def ping(engine: Engine) -> None:
