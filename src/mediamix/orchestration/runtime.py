@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 
 from mediamix.errors import InputError
 from mediamix.orchestration.notify import notify
+from mediamix.secrets import resolve_secret
+from mediamix.service.distribute import state_url
 from mediamix.service.runs import begin_step, end_step, finish_run
 from mediamix.service.schedule import (
     ScheduleConfig,
@@ -32,6 +35,7 @@ __all__ = [
     "RunInfo",
     "dag_arguments",
     "dag_defaults",
+    "delivery_state_url",
     "load_config",
     "on_task_failure",
     "run_step",
@@ -199,15 +203,29 @@ def _describe(context: Any) -> tuple[str, str]:
     return f"{dag_id}.{task} {kind}", f"{type(exc).__name__}: {exc}" if exc else "no exception"
 
 
+def delivery_state_url(home: Path) -> str:
+    """The state store of the delivery log, the one ``mediamix report send`` uses.
+
+    ``MEDIAMIX_API_DATABASE_URL`` (or the secrets-manager reference it holds) when
+    set, else ``home/api/state.db``.
+    """
+    value = os.environ.get("MEDIAMIX_API_DATABASE_URL")
+    resolved = resolve_secret(value, setting="MEDIAMIX_API_DATABASE_URL") if value else None
+    return state_url(home, resolved.get_secret_value() if resolved is not None else None)
+
+
 def on_task_failure(context: Any) -> None:
-    """Failure and timeout callback: log it and notify the configured recipients."""
+    """Failure and timeout callback: log it and send a short notice (no report).
+
+    A notice that cannot be sent is logged; the callback never raises, so the
+    failure it reports stays the task's outcome.
+    """
     subject, reason = _describe(context)
     log.error("%s: %s", subject, reason)
     try:
-        recipients = load_config().recipients
-    except InputError:
-        recipients = []
-    notify(f"mediamix: {subject}", lines=[reason], recipients=recipients)
+        notify(f"mediamix: {subject}", lines=[reason], delivery=load_config().delivery)
+    except Exception as exc:  # a callback must not mask the task's failure
+        log.error("failure notice for %s not sent: %s", subject, type(exc).__name__)
 
 
 def on_task_retry(context: Any) -> None:
