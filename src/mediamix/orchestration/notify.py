@@ -54,6 +54,7 @@ def notify(
     report: str | Path | None = None,
     delivery: DeliveryConfig | None = None,
     state_url: str | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """Log a notice and, when ``delivery`` is configured, send it.
 
@@ -68,6 +69,9 @@ def notify(
         Recipients and webhooks; ``None`` logs only.
     state_url : str, optional
         The state store holding the delivery log (needed with ``report``).
+    key : str, optional
+        The delivery log's key of the report (the DAG run's pipeline and data
+        interval): a re-run with the same key sends nothing again.
 
     Returns
     -------
@@ -97,7 +101,9 @@ def notify(
         return {"sent": bool(outcome.sent), "to": outcome.sent}
     if state_url is None:
         raise InputError.single("a report delivery needs the state store's URL")
-    request = DistributeRequest(report_dir=str(report), config=delivery, state_url=state_url)
+    request = DistributeRequest(
+        report_dir=str(report), config=delivery, state_url=state_url, delivery_key=key
+    )
     outcome = distribute_report(request, os.environ, connections=airflow_connection)
     return {
         "sent": bool(outcome.sent),

@@ -21,7 +21,7 @@ from mediamix.errors import InputError
 from mediamix.orchestration.notify import notify
 from mediamix.secrets import resolve_secret
 from mediamix.service.distribute import state_url
-from mediamix.service.runs import begin_step, end_step, finish_run
+from mediamix.service.runs import begin_step, end_step, finish_run, pipeline_status
 from mediamix.service.schedule import (
     ScheduleConfig,
     Schedules,
@@ -200,7 +200,21 @@ def _describe(context: Any) -> tuple[str, str]:
     task = getattr(ti, "task_id", "?")
     dag_id = getattr(context.get("dag_run"), "dag_id", "?")
     kind = "timed out" if type(exc).__name__ == "AirflowTaskTimeout" else "failed"
-    return f"{dag_id}.{task} {kind}", f"{type(exc).__name__}: {exc}" if exc else "no exception"
+    reason = f"{type(exc).__name__}: {exc}" if exc else _logged_error(context)
+    return f"{dag_id}.{task} {kind}", reason
+
+
+def _logged_error(context: Any) -> str:
+    """The error ``run_step`` recorded for this DAG run (``dag.test()`` passes no exception)."""
+    try:
+        info = RunInfo.from_context(context)
+        runs = pipeline_status(info.home, limit=50, pipeline=info.dag_id)
+    except Exception:  # the callback must report the failure even if the log is unreadable
+        return "no exception given; see the task log"
+    for run in runs:
+        if run.get("run_id") == info.key and run.get("error"):
+            return str(run["error"])[:1000]
+    return "no exception given; see the task log"
 
 
 def delivery_state_url(home: Path) -> str:

@@ -58,6 +58,7 @@ def mediamix_optimize() -> None:
                 report=reported["report"],
                 delivery=load_config().delivery,
                 state_url=delivery_state_url(run.home),
+                key=f"{run.dag_id} {run.label}",
             )
 
         return run_step("notify", body, last=True)
