@@ -346,14 +346,19 @@ def test_pipeline_status_lists_the_dag_runs(env: dict[str, Any], run_cli: Any) -
     assert "error: transform: InputError" in result.out
 
 
+def _intervals(out: str) -> list[str]:
+    # the backfill's lines; Airflow's own output of dag.test() may share stdout
+    return [line for line in out.splitlines() if line.startswith("2024-")]
+
+
 def test_a_backfill_gives_the_tables_of_single_runs_and_runs_each_interval_once(
     env: dict[str, Any], run_cli: Any
 ) -> None:
     home = env["home"]
-    # three single runs of consecutive days in the module's home (the ingest test made
-    # the first; the failed dbt test left the second's warehouse as it was)
+    # three single runs of consecutive days in the module's home (the first one again
+    # when the ingest test ran: a re-run changes nothing)
     day = dt.timedelta(days=1)
-    for n in (1, 2):
+    for n in (0, 1, 2):
         assert _run(env, "mediamix_ingest", INGEST_DATE + n * day).state == "success"
     singles = _tables(home)
 
@@ -370,7 +375,7 @@ def test_a_backfill_gives_the_tables_of_single_runs_and_runs_each_interval_once(
             "2024-03-01T06:00..2024-03-02T06:00",
             "2024-03-02T06:00..2024-03-03T06:00",
         ]
-        assert first.out.splitlines() == [f"{label}  success" for label in labels]
+        assert _intervals(first.out) == [f"{label}  success" for label in labels]
         assert _tables(backfilled) == singles
         runs = _status(backfilled, "mediamix_ingest")
         assert [r["interval"] for r in runs] == labels[::-1]  # in order, newest first
@@ -379,7 +384,7 @@ def test_a_backfill_gives_the_tables_of_single_runs_and_runs_each_interval_once(
         # again: every interval is done, nothing runs, nothing changes
         again = run_cli(args)
         assert again.code == 0, again.err
-        assert again.out.splitlines() == [f"{label}  skipped" for label in labels]
+        assert _intervals(again.out) == [f"{label}  skipped" for label in labels]
         assert _tables(backfilled) == singles
         assert len(_status(backfilled, "mediamix_ingest")) == 3
     finally:
