@@ -3,153 +3,44 @@ login (aiosmtpd) and an HTTP sink for the Slack webhook."""
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import logging
-import socket
-import ssl
-import threading
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from _sinks import (
+    HOOK_TOKEN,
+    PASSWORD,
+    Mailbox,
+    Sink,
+    slack_sink,
+    smtp_server,
+    write_certificate,
+)
 from mediamix.errors import InputError
 from mediamix.service.distribute import DeliveryConfig, DistributeRequest, distribute_report
 
-PASSWORD = "s3cret-smtp-pa55word"  # pragma: allowlist secret (a fake for the loopback server)
-HOOK_TOKEN = "T000/B000/XXXXsecretwebhooktoken"
 PDF = b"%PDF-1.4\n% a tiny stand-in for the report\n%%EOF\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (key file, certificate file)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    root = tmp_path_factory.mktemp("tls")
-    key_file, cert_file = root / "key.pem", root / "cert.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_file, cert_file
-
-
-class _Mailbox:
-    """aiosmtpd handler: keeps messages; refuses the first ``fail`` DATA commands."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.fail = 0
-        self.logins: list[tuple[str, str]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.fail > 0:
-            self.fail -= 1
-            return "451 4.3.0 try again later"
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
+    return write_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
-def smtp(certificate: tuple[Path, Path]) -> Iterator[tuple[_Mailbox, int]]:
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
-
-    key_file, cert_file = certificate
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    box = _Mailbox()
-
-    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
-        login = (data.login.decode(), data.password.decode())
-        box.logins.append(login)
-        return AuthResult(success=login == ("reports", PASSWORD))
-
-    port = _free_port()
-    controller = Controller(
-        box,
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=authenticate,
-        auth_required=True,
-    )
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-class _Sink(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]]
-    fail: list[int]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.fail[0] > 0:
-            self.fail[0] -= 1
-            self.send_response(503)
-        else:
-            self.received.append({"path": self.path, "json": json.loads(body)})
-            self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
+def smtp(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
+    with smtp_server(certificate) as served:
+        yield served
 
 
 @pytest.fixture
-def slack() -> Iterator[tuple[type[_Sink], str]]:
-    handler = type("Sink", (_Sink,), {"received": [], "fail": [0]})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield handler, f"http://127.0.0.1:{server.server_address[1]}/services/{HOOK_TOKEN}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def slack() -> Iterator[tuple[type[Sink], str]]:
+    with slack_sink() as served:
+        yield served
 
 
 @pytest.fixture
@@ -197,8 +88,8 @@ def _request(
 
 
 def test_one_message_per_recipient_also_when_the_first_attempt_fails(
-    smtp: tuple[_Mailbox, int],
-    slack: tuple[type[_Sink], str],
+    smtp: tuple[Mailbox, int],
+    slack: tuple[type[Sink], str],
     report: Path,
     tmp_path: Path,
     certificate: tuple[Path, Path],
@@ -244,8 +135,8 @@ def test_one_message_per_recipient_also_when_the_first_attempt_fails(
 
 
 def test_the_certificate_is_verified_by_default(
-    smtp: tuple[_Mailbox, int],
-    slack: tuple[type[_Sink], str],
+    smtp: tuple[Mailbox, int],
+    slack: tuple[type[Sink], str],
     report: Path,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -265,7 +156,7 @@ def test_the_certificate_is_verified_by_default(
 
 
 def test_a_failing_webhook_never_shows_its_url(
-    report: Path, tmp_path: Path, slack: tuple[type[_Sink], str], caplog: pytest.LogCaptureFixture
+    report: Path, tmp_path: Path, slack: tuple[type[Sink], str], caplog: pytest.LogCaptureFixture
 ) -> None:
     sink, url = slack
     sink.fail[0] = 10
@@ -308,3 +199,106 @@ def test_delivery_yaml_errors_name_the_file_and_field(tmp_path: Path) -> None:
     problem = err.value.problems[0]
     assert problem.file == str(bad)
     assert problem.column == "email.recipients"
+
+
+def _connections_config(cert: Path) -> DeliveryConfig:
+    return DeliveryConfig.model_validate(
+        {
+            "email": {
+                "conn_id": "smtp_reports",
+                "sender": "reports@example.com",
+                "recipients": ["cmo@example.com"],
+                "ca_file": str(cert),
+            },
+            "slack": [{"name": "marketing", "conn_id": "slack_marketing"}],
+            "retries": 0,
+        }
+    )
+
+
+def test_secrets_from_airflow_connection_uris_outside_airflow(
+    smtp: tuple[Mailbox, int],
+    slack: tuple[type[Sink], str],
+    report: Path,
+    tmp_path: Path,
+    certificate: tuple[Path, Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from urllib.parse import quote
+
+    box, port = smtp
+    sink, url = slack
+    environ = {
+        # Airflow's URI form: the password percent-encoded, the webhook URL as the password
+        "AIRFLOW_CONN_SMTP_REPORTS": f"smtp://reports:{quote(PASSWORD, safe='')}@127.0.0.1:{port}",
+        "AIRFLOW_CONN_SLACK_MARKETING": f"slackwebhook://:{quote(url, safe='')}@",
+    }
+    request = DistributeRequest(
+        report_dir=str(report),
+        config=_connections_config(certificate[1]),
+        state_url=f"sqlite:///{tmp_path / 'state.db'}",
+    )
+    with caplog.at_level(logging.DEBUG):
+        outcome = distribute_report(request, environ, sleep=lambda _s: None)
+    assert outcome.sent == ["cmo@example.com", "slack:marketing"]
+    assert box.logins == [("reports", PASSWORD)]
+    assert [m["To"] for m in box.messages] == ["cmo@example.com"]
+    assert len(sink.received) == 1
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert PASSWORD not in logged
+    assert HOOK_TOKEN not in logged
+
+    # a connection that is not defined names itself, never another secret
+    with pytest.raises(InputError, match="AIRFLOW_CONN_SLACK_MARKETING is not set"):
+        distribute_report(
+            request, {"AIRFLOW_CONN_SMTP_REPORTS": environ["AIRFLOW_CONN_SMTP_REPORTS"]}
+        )
+
+
+def test_a_webhook_connection_with_host_and_token_and_json_connections() -> None:
+    from mediamix.service.distribute import SlackTarget, _webhook, env_connection
+
+    target = SlackTarget(name="team", conn_id="hook")
+    uri = {"AIRFLOW_CONN_HOOK": "slackwebhook://:T1%2FB2%2Fsecret@hooks.slack.com/services"}
+    lookup = env_connection(uri)
+    assert lookup("hook").schema_ == "services"
+    # the host and the path under it come from the connection, the token from its password
+    as_json = {
+        "AIRFLOW_CONN_HOOK": json.dumps(
+            {"host": "hooks.slack.com/services", "password": "T1/B2/secret"}
+        )
+    }
+    assert (
+        _webhook(target, {}, env_connection(as_json))
+        == "https://hooks.slack.com/services/T1/B2/secret"
+    )
+    with pytest.raises(InputError, match="not valid JSON") as err:
+        env_connection({"AIRFLOW_CONN_HOOK": "{not json secret"})("hook")
+    assert "secret" not in str(err.value)
+    with pytest.raises(ValueError, match="exactly one of webhook_env and conn_id"):
+        SlackTarget(name="team", conn_id="hook", webhook_env="HOOK")
+
+
+def test_a_short_notice_has_no_pdf_and_is_not_logged_as_a_delivery(
+    smtp: tuple[Mailbox, int],
+    slack: tuple[type[Sink], str],
+    tmp_path: Path,
+    certificate: tuple[Path, Path],
+) -> None:
+    from mediamix.service.distribute import send_notice
+
+    box, port = smtp
+    sink, url = slack
+    config = _request(Path("unused"), tmp_path, port, certificate[1]).config
+    environ = {"TEST_SMTP_PASSWORD": PASSWORD, "TEST_SLACK_HOOK": url}
+    for _ in range(2):  # each failure is news: sent every time
+        outcome = send_notice(
+            config, "mediamix_ingest.transform failed", ["InputError: a dbt test failed"], environ
+        )
+        assert outcome.sent == ["cmo@example.com", "analyst@example.com", "slack:marketing"]
+    assert len(box.messages) == 4
+    message = box.messages[0]
+    assert message["Subject"] == "mediamix_ingest.transform failed"
+    assert [p.get_content_type() for p in message.walk()] == ["text/plain"]
+    assert "a dbt test failed" in message.get_payload()
+    assert "a dbt test failed" in sink.received[0]["json"]["text"]

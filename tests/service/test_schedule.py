@@ -105,3 +105,37 @@ def test_a_missing_file_falls_back_and_staging_publishes_only_onto_what_it_copie
     with pytest.raises(BusyError, match="changed since it was staged"):
         schedule.publish_ingest(home, staged)
     assert hashlib.sha256(warehouse_path(home).read_bytes()).hexdigest() == before
+
+
+def test_the_delivery_comes_inline_or_from_a_file_and_recipients_join_it(tmp_path: Path) -> None:
+    from mediamix.service.schedule import read_schedule_config
+
+    (tmp_path / "delivery.yaml").write_text(
+        "email:\n  conn_id: smtp_reports\n  sender: r@example.com\n"
+        "  recipients: [cmo@example.com]\n"
+        "slack:\n  - {name: team, conn_id: slack_team}\n"
+    )
+    sources = "sources:\n  - {name: main, chain: [{kind: synthetic}]}\n"
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(sources + "delivery_file: delivery.yaml\nrecipients: [cfo@example.com]\n")
+    delivery = read_schedule_config(config).delivery
+    assert delivery is not None
+    assert delivery.email is not None
+    assert delivery.email.recipients == ["cmo@example.com", "cfo@example.com"]
+    assert [t.conn_id for t in delivery.slack] == ["slack_team"]
+
+    config.write_text(sources + "recipients: [cfo@example.com]\n")
+    with pytest.raises(InputError) as err:
+        read_schedule_config(config)
+    problem = err.value.problems[0]
+    assert (problem.file, problem.row, problem.column) == (str(config), 3, "recipients")
+
+    config.write_text(sources + "delivery:\n  slack: [{name: team, webhook_env: HOOK}]\n")
+    inline = read_schedule_config(config).delivery
+    assert inline is not None
+    assert [t.webhook_env for t in inline.slack] == ["HOOK"]
+    config.write_text(sources + "delivery:\n  slack: [{name: team}]\n")
+    with pytest.raises(InputError) as err:
+        read_schedule_config(config)
+    assert err.value.problems[0].column is not None
+    assert err.value.problems[0].column.startswith("delivery.slack.0")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from _sinks import PASSWORD, Mailbox, Sink, slack_sink, smtp_server, write_certificate
 from mediamix.data.synthetic import SynthConfig
-from mediamix.service.pipeline import PipelineRequest, run_pipeline
+from mediamix.service.distribute import DeliveryConfig
+from mediamix.service.pipeline import PipelineDelivery, PipelineRequest, run_pipeline
 from mediamix.warehouse.store import Warehouse
 
 pytestmark = pytest.mark.warehouse
@@ -35,7 +39,32 @@ def _snapshot(home: Path, run_dir: Path) -> tuple[dict[str, str], dict[str, str]
     return tables, files
 
 
-def test_pipeline_run_three_times_is_identical(home: Path, cli) -> None:
+@contextmanager
+def _delivery(tmp_path: Path) -> Iterator[tuple[PipelineDelivery, Mailbox, type[Sink]]]:
+    """Delivery to local sinks, the secrets in environment variables."""
+    cert = write_certificate(tmp_path)
+    with smtp_server(cert) as (box, port), slack_sink() as (sink, url):
+        config = DeliveryConfig.model_validate(
+            {
+                "email": {
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "sender": "reports@example.com",
+                    "recipients": ["cmo@example.com"],
+                    "username": "reports",
+                    "password_env": "SMTP_PASSWORD",  # pragma: allowlist secret (a name)
+                    "ca_file": str(cert[1]),
+                },
+                "slack": [{"name": "team", "webhook_env": "SLACK_HOOK"}],
+                "retries": 0,
+            }
+        )
+        environ = {"SMTP_PASSWORD": PASSWORD, "SLACK_HOOK": url}
+        state = f"sqlite:///{tmp_path / 'state.db'}"
+        yield PipelineDelivery(config=config, state_url=state, environ=environ), box, sink
+
+
+def test_pipeline_run_three_times_is_identical(home: Path, cli, tmp_path: Path) -> None:
     args = ["pipeline", "run", "--seed", "5", "--weeks", "60", "--channels", "3"]
     run = cli(args)
     assert run.code == 0, run.err
@@ -48,11 +77,24 @@ def test_pipeline_run_three_times_is_identical(home: Path, cli) -> None:
     request = PipelineRequest(
         source="synthetic", synth=SynthConfig(seed=5, weeks=60, channels=3), seed=5
     )
-    for _ in range(2):
-        outcome = run_pipeline(home, request)
-        assert outcome.run_dir == run_dir
-        assert outcome.load_status == "unchanged"
-        assert _snapshot(home, run_dir) == first
+    # with delivery configured the report goes out once: the second run skips it
+    with _delivery(tmp_path) as (delivery, box, sink):
+        delivered = []
+        for _ in range(2):
+            outcome = run_pipeline(home, request, delivery=delivery)
+            assert outcome.run_dir == run_dir
+            assert outcome.load_status == "unchanged"
+            assert _snapshot(home, run_dir) == first
+            delivered.append(outcome.delivered)
+    assert delivered[0] is not None
+    assert delivered[0]["to"] == ["cmo@example.com", "slack:team"]
+    assert delivered[1] is not None
+    assert delivered[1]["to"] == []
+    assert delivered[1]["skipped"] == ["cmo@example.com", "slack:team"]
+    assert len(box.messages) == 1
+    assert len(sink.received) == 1
+    pdf = {p.get_content_type(): p for p in box.messages[0].walk()}["application/pdf"]
+    assert pdf.get_payload(decode=True) == (run_dir / "report" / "report.pdf").read_bytes()
     with Warehouse.reader(home) as wh:
         assert wh.query("select count(*) as n from load_log")["n"][0] == 1
 

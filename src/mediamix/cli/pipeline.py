@@ -5,6 +5,8 @@ Registered on the main app by the lead. The same steps the scheduled DAGs run.
 
 from __future__ import annotations
 
+import datetime
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +49,13 @@ def pipeline_run_cmd(
     no_track: Annotated[
         bool, typer.Option("--no-track", help="Do not track the fit in MLflow.")
     ] = False,
+    delivery: Annotated[
+        Path | None,
+        typer.Option(
+            help="delivery.yaml: email the report (PDF attached) and post it to Slack "
+            "when the run is done, once per recipient."
+        ),
+    ] = None,
 ) -> None:
     """Ingest -> transform -> export the mart -> validate -> fit -> optimize -> report.
 
@@ -56,9 +65,21 @@ def pipeline_run_cmd(
     """
     from mediamix.data.synthetic import SynthConfig
     from mediamix.io.table import ReadLimits
-    from mediamix.service.pipeline import PipelineRequest, run_pipeline
+    from mediamix.service.pipeline import PipelineDelivery, PipelineRequest, run_pipeline
 
     settings = load_settings()
+    sending = None
+    if delivery is not None:
+        from mediamix.api.config import load_config
+        from mediamix.service.distribute import read_delivery_config, state_url
+
+        # the delivery log lives in the state store `report send` and the API use
+        service = load_config(settings)
+        sending = PipelineDelivery(
+            config=read_delivery_config(delivery),
+            state_url=state_url(settings.home, service.api.database_url),
+            environ=os.environ,
+        )
     limits = ReadLimits(
         max_rows=settings.max_rows, max_columns=settings.max_columns, max_bytes=settings.max_bytes
     )
@@ -79,6 +100,7 @@ def pipeline_run_cmd(
         limits=limits,
         step=lambda message: _err.print(f"pipeline: {message}", markup=False),
         tracking=settings.tracking_config(enabled=False if no_track else None),
+        delivery=sending,
     )
     plan = outcome.plan
     _out.print(
@@ -88,6 +110,45 @@ def pipeline_run_cmd(
     )
     for name, path in outcome.files.items():
         _out.print(f"  {name:<14}{path}", markup=False)
+    if outcome.delivered is not None:
+        for recipient in outcome.delivered["to"]:
+            _out.print(f"sent to {recipient}", markup=False)
+        for recipient in outcome.delivered["skipped"]:
+            _out.print(f"already sent to {recipient}: skipped", markup=False)
+
+
+@pipeline_app.command("backfill")
+def pipeline_backfill_cmd(
+    dag_id: Annotated[
+        str, typer.Argument(help="mediamix_ingest, mediamix_train or mediamix_optimize.")
+    ],
+    start: Annotated[
+        datetime.datetime, typer.Option(formats=["%Y-%m-%d"], help="First logical date (UTC).")
+    ],
+    end: Annotated[
+        datetime.datetime, typer.Option(formats=["%Y-%m-%d"], help="Last logical date (UTC).")
+    ],
+    rerun: Annotated[
+        bool, typer.Option("--rerun", help="Run intervals that already succeeded again.")
+    ] = False,
+) -> None:
+    """Run a DAG for each scheduled interval from --start to --end, in order, without a scheduler.
+
+    Each interval runs through dag.test() (Airflow's metadata database must exist:
+    `airflow db migrate`); intervals with a succeeded run in `pipeline status` are
+    skipped, and a failed run stops the backfill (exit code 1). With a running
+    scheduler, `airflow backfill create` does the same through Airflow.
+    """
+    from mediamix.orchestration.backfill import BackfillRun, backfill
+
+    def show(run: BackfillRun) -> None:
+        _out.print(f"{run.label}  {run.state}", markup=False)
+
+    runs = backfill(dag_id, start.date(), end.date(), rerun=rerun, progress=show)
+    if not runs:
+        _out.print("no scheduled interval in the range", markup=False)
+    if any(r.state == "failed" for r in runs):
+        raise typer.Exit(1)
 
 
 @pipeline_app.command("status")

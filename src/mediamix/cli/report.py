@@ -147,6 +147,7 @@ def send_cmd(
         DistributeRequest,
         distribute_report,
         read_delivery_config,
+        state_url,
     )
 
     # the state store the API and the workers use (its database holds the delivery log)
@@ -154,7 +155,7 @@ def send_cmd(
     request = DistributeRequest(
         report_dir=str(report_dir),
         config=read_delivery_config(config),
-        state_url=service.api.database_url or f"sqlite:///{service.root / 'state.db'}",
+        state_url=state_url(service.home, service.api.database_url),
     )
     outcome = distribute_report(request, os.environ)
     for recipient in outcome.sent:

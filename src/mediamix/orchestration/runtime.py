@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,9 @@ from typing import Any
 
 from mediamix.errors import InputError
 from mediamix.orchestration.notify import notify
-from mediamix.service.runs import begin_step, end_step, finish_run
+from mediamix.secrets import resolve_secret
+from mediamix.service.distribute import state_url
+from mediamix.service.runs import begin_step, end_step, finish_run, pipeline_status
 from mediamix.service.schedule import (
     ScheduleConfig,
     Schedules,
@@ -32,6 +35,7 @@ __all__ = [
     "RunInfo",
     "dag_arguments",
     "dag_defaults",
+    "delivery_state_url",
     "load_config",
     "on_task_failure",
     "run_step",
@@ -196,18 +200,46 @@ def _describe(context: Any) -> tuple[str, str]:
     task = getattr(ti, "task_id", "?")
     dag_id = getattr(context.get("dag_run"), "dag_id", "?")
     kind = "timed out" if type(exc).__name__ == "AirflowTaskTimeout" else "failed"
-    return f"{dag_id}.{task} {kind}", f"{type(exc).__name__}: {exc}" if exc else "no exception"
+    reason = f"{type(exc).__name__}: {exc}" if exc else _logged_error(context)
+    return f"{dag_id}.{task} {kind}", reason
+
+
+def _logged_error(context: Any) -> str:
+    """The error ``run_step`` recorded for this DAG run (``dag.test()`` passes no exception)."""
+    try:
+        info = RunInfo.from_context(context)
+        runs = pipeline_status(info.home, limit=50, pipeline=info.dag_id)
+    except Exception:  # the callback must report the failure even if the log is unreadable
+        return "no exception given; see the task log"
+    for run in runs:
+        if run.get("run_id") == info.key and run.get("error"):
+            return str(run["error"])[:1000]
+    return "no exception given; see the task log"
+
+
+def delivery_state_url(home: Path) -> str:
+    """The state store of the delivery log, the one ``mediamix report send`` uses.
+
+    ``MEDIAMIX_API_DATABASE_URL`` (or the secrets-manager reference it holds) when
+    set, else ``home/api/state.db``.
+    """
+    value = os.environ.get("MEDIAMIX_API_DATABASE_URL")
+    resolved = resolve_secret(value, setting="MEDIAMIX_API_DATABASE_URL") if value else None
+    return state_url(home, resolved.get_secret_value() if resolved is not None else None)
 
 
 def on_task_failure(context: Any) -> None:
-    """Failure and timeout callback: log it and notify the configured recipients."""
+    """Failure and timeout callback: log it and send a short notice (no report).
+
+    A notice that cannot be sent is logged; the callback never raises, so the
+    failure it reports stays the task's outcome.
+    """
     subject, reason = _describe(context)
     log.error("%s: %s", subject, reason)
     try:
-        recipients = load_config().recipients
-    except InputError:
-        recipients = []
-    notify(f"mediamix: {subject}", lines=[reason], recipients=recipients)
+        notify(f"mediamix: {subject}", lines=[reason], delivery=load_config().delivery)
+    except Exception as exc:  # a callback must not mask the task's failure
+        log.error("failure notice for %s not sent: %s", subject, type(exc).__name__)
 
 
 def on_task_retry(context: Any) -> None:

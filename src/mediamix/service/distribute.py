@@ -8,8 +8,11 @@ the page-1 headline (``report.json``) with a link.
 
 The YAML names recipients and webhooks; secrets never live in it. The SMTP
 password and each webhook URL are read from the environment variables the YAML
-names, and only the shell reads the environment (it passes ``environ`` in). They
-are never logged, and errors name the webhook or server, never the secret.
+names, or from a connection named by ``conn_id`` (an Airflow connection: the DAGs
+look it up through Airflow's connection API; elsewhere the connection's
+``AIRFLOW_CONN_<ID>`` variable is read, as a URI or JSON). Only the shell reads the
+environment (it passes ``environ`` in). Secrets are never logged, and errors name
+the webhook, server or connection, never the secret.
 
 Each delivery is retried with exponential backoff; a recipient who accepted the
 report is recorded in the state store's delivery log (keyed by the report's hash
@@ -30,23 +33,40 @@ Example ``delivery.yaml``::
       - name: marketing
         webhook_env: MEDIAMIX_SLACK_MARKETING
     link: https://reports.example.com/weekly/report.html
+
+or, with the SMTP server and the webhook held in connections (Airflow's ``smtp``
+connection: host, port, login, password; a Slack webhook connection: the webhook
+URL, or its ``T.../B.../...`` part under the host, as the password)::
+
+    email:
+      conn_id: smtp_reports
+      sender: reports@example.com
+      recipients: [cmo@example.com]
+    slack:
+      - name: marketing
+        conn_id: slack_marketing
+
+:func:`send_notice` sends a short notice (a failed or timed-out task) the same
+way, without the PDF and without the delivery log: each failure is news.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import smtplib
 import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import insert, select
 
 from mediamix.errors import InputError
@@ -55,13 +75,18 @@ from mediamix.state import db
 from mediamix.tls import client_context
 
 __all__ = [
+    "ConnectionLookup",
+    "ConnectionParts",
     "DeliveryConfig",
     "DeliveryOutcome",
     "DistributeRequest",
     "EmailSettings",
     "SlackTarget",
     "distribute_report",
+    "env_connection",
     "read_delivery_config",
+    "send_notice",
+    "state_url",
 ]
 
 logger = logging.getLogger(__name__)
@@ -72,14 +97,20 @@ class _Strict(BaseModel):
 
 
 class EmailSettings(_Strict):
-    """SMTP server, sender and recipients; the password comes from ``password_env``."""
+    """SMTP server, sender and recipients.
 
-    host: str = Field(min_length=1)
+    The password comes from ``password_env``, or with the server, port and login
+    from the connection ``conn_id`` (its values win over ``host``, ``port`` and
+    ``username`` written here).
+    """
+
+    host: str | None = Field(default=None, min_length=1)
     port: int = Field(default=587, ge=1, le=65535)
     sender: str = Field(min_length=3)
     recipients: list[str] = Field(min_length=1)
     username: str | None = None
     password_env: str | None = None
+    conn_id: str | None = Field(default=None, min_length=1)
     starttls: bool = True
     verify_certificate: bool = True
     ca_file: str | None = None
@@ -94,12 +125,27 @@ class EmailSettings(_Strict):
             raise ValueError(f"not an email address: {bad[0]!r}")
         return value
 
+    @model_validator(mode="after")
+    def _server(self) -> EmailSettings:
+        if self.host is None and self.conn_id is None:
+            raise ValueError("name the SMTP server: host, or conn_id (a connection)")
+        if self.password_env is not None and self.conn_id is not None:
+            raise ValueError("give the password by password_env or conn_id, not both")
+        return self
+
 
 class SlackTarget(_Strict):
-    """An incoming webhook, by name; its URL comes from ``webhook_env``."""
+    """An incoming webhook, by name; its URL comes from ``webhook_env`` or ``conn_id``."""
 
     name: str = Field(min_length=1, max_length=100)
-    webhook_env: str = Field(min_length=1)
+    webhook_env: str | None = Field(default=None, min_length=1)
+    conn_id: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SlackTarget:
+        if (self.webhook_env is None) == (self.conn_id is None):
+            raise ValueError("give the webhook by exactly one of webhook_env and conn_id")
+        return self
 
 
 class DeliveryConfig(_Strict):
@@ -123,11 +169,17 @@ class DistributeRequest(_Strict):
         Recipients, webhooks, retries.
     state_url : str
         SQLAlchemy URL of the state store that holds the delivery log.
+    delivery_key : str, optional
+        What the delivery log records as sent: default the report's hash (the same
+        report is sent once). The scheduled path passes its run's pipeline and data
+        interval, so a re-run of an interval sends nothing again even when the
+        report's bytes differ.
     """
 
     report_dir: str
     config: DeliveryConfig
     state_url: str
+    delivery_key: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class DeliveryOutcome(BaseModel):
@@ -173,6 +225,85 @@ def _report(folder: Path) -> tuple[dict[str, Any], str, bytes]:
     return manifest, html_file.read_text(encoding="utf-8"), pdf_file.read_bytes()
 
 
+class ConnectionParts(BaseModel):
+    """The fields of a connection that delivery uses (as Airflow's connections hold them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str | None = None
+    port: int | None = None
+    login: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    schema_: str | None = Field(default=None, alias="schema")
+
+
+#: Looks a connection up by its id; raises :class:`InputError` when it does not exist.
+ConnectionLookup = Callable[[str], ConnectionParts]
+
+
+def env_connection(environ: Mapping[str, str]) -> ConnectionLookup:
+    """Connections from ``AIRFLOW_CONN_<ID>`` variables, outside Airflow.
+
+    The value is Airflow's connection URI (``scheme://login:password@host:port/schema``,
+    parts percent-encoded) or its JSON form (``{"host": ..., "password": ...}``).
+
+    Examples
+    --------
+    >>> lookup = env_connection({"AIRFLOW_CONN_SMTP_MAIN": "smtp://bot:p%40ss@mail.example:2525"})
+    >>> parts = lookup("smtp_main")
+    >>> parts.host, parts.port, parts.login
+    ('mail.example', 2525, 'bot')
+    """
+
+    def lookup(conn_id: str) -> ConnectionParts:
+        name = f"AIRFLOW_CONN_{conn_id.upper()}"
+        value = environ.get(name)
+        if not value:
+            raise InputError.single(
+                f"connection '{conn_id}': the environment variable {name} is not set",
+                column=name,
+            )
+        if value.lstrip().startswith("{"):
+            try:
+                doc = json.loads(value)
+                return ConnectionParts.model_validate(
+                    {k: doc.get(k) for k in ("host", "port", "login", "password", "schema")}
+                )
+            except ValueError:
+                # the message must not quote the value: it holds the secret
+                raise InputError.single(
+                    f"connection '{conn_id}': {name} is not valid JSON", column=name
+                ) from None
+        try:
+            parts = urllib.parse.urlsplit(value)
+            port = parts.port
+        except ValueError:
+            raise InputError.single(
+                f"connection '{conn_id}': {name} is not a connection URI", column=name
+            ) from None
+        unquote = urllib.parse.unquote
+        return ConnectionParts(
+            host=unquote(parts.hostname) if parts.hostname else None,
+            port=port,
+            login=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            schema=unquote(parts.path.lstrip("/")) or None,
+        )
+
+    return lookup
+
+
+def state_url(home: str | Path, database_url: str | None = None) -> str:
+    """The state store that holds the delivery log: the API's database, else ``home/api/state.db``.
+
+    Examples
+    --------
+    >>> state_url("/srv/mediamix")
+    'sqlite:////srv/mediamix/api/state.db'
+    """
+    return database_url or f"sqlite:///{Path(home) / 'api' / 'state.db'}"
+
+
 def _secret(environ: Mapping[str, str], name: str | None, what: str) -> str | None:
     if name is None:
         return None
@@ -182,6 +313,49 @@ def _secret(environ: Mapping[str, str], name: str | None, what: str) -> str | No
     # the variable may hold the secret or a secrets-manager reference to it
     resolved = resolve_secret(value, setting=name)
     return resolved.get_secret_value() if resolved is not None else None
+
+
+def _connection(lookup: ConnectionLookup, conn_id: str) -> ConnectionParts:
+    try:
+        return lookup(conn_id)
+    except InputError:
+        raise
+    except Exception as exc:
+        # Airflow's own lookup error; its type is enough, the text may quote the URI
+        raise InputError.single(
+            f"connection '{conn_id}' cannot be read ({type(exc).__name__})", column=conn_id
+        ) from None
+
+
+def _email_server(
+    cfg: EmailSettings, environ: Mapping[str, str], lookup: ConnectionLookup
+) -> tuple[EmailSettings, str | None]:
+    """The settings with the connection's server filled in, and the password."""
+    if cfg.conn_id is None:
+        return cfg, _secret(environ, cfg.password_env, "SMTP password")
+    conn = _connection(lookup, cfg.conn_id)
+    host = conn.host or cfg.host
+    if not host:
+        raise InputError.single(f"connection '{cfg.conn_id}' names no host", column="email.conn_id")
+    update = {"host": host, "port": conn.port or cfg.port, "username": conn.login or cfg.username}
+    return cfg.model_copy(update=update), conn.password
+
+
+def _webhook(target: SlackTarget, environ: Mapping[str, str], lookup: ConnectionLookup) -> str:
+    if target.conn_id is None:
+        return str(_secret(environ, target.webhook_env, f"webhook {target.name}"))
+    conn = _connection(lookup, target.conn_id)
+    token = conn.password or ""
+    if token.startswith(("https://", "http://")):
+        return token
+    if not token or not conn.host:
+        raise InputError.single(
+            f"webhook {target.name}: connection '{target.conn_id}' holds no webhook URL "
+            "(the URL, or the host and the token as its password)",
+            column="slack.conn_id",
+        )
+    base = conn.host if "://" in conn.host else f"https://{conn.host}"
+    return f"{base.rstrip('/')}/{token.lstrip('/')}"
 
 
 def _retry(
@@ -217,20 +391,34 @@ class _DeliveryError(Exception):
         self.reason = reason
 
 
+_REPORT_TEXT = "The report is attached as a PDF; this mail's HTML part shows it."
+
+
 def _email(
-    cfg: EmailSettings, recipient: str, html: str, pdf: bytes, subject: str, password: str | None
+    cfg: EmailSettings,
+    recipient: str,
+    subject: str,
+    password: str | None,
+    *,
+    text: str = _REPORT_TEXT,
+    html: str | None = None,
+    pdf: bytes | None = None,
 ) -> Callable[[], None]:
     def send() -> None:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = cfg.sender, recipient, subject
-        message.set_content("The report is attached as a PDF; this mail's HTML part shows it.")
-        message.add_alternative(html, subtype="html")
-        message.add_attachment(pdf, maintype="application", subtype="pdf", filename="report.pdf")
+        message.set_content(text)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
+        if pdf is not None:
+            message.add_attachment(
+                pdf, maintype="application", subtype="pdf", filename="report.pdf"
+            )
         context = client_context(cfg.ca_file)
         if not cfg.verify_certificate:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds) as smtp:
+        with smtplib.SMTP(str(cfg.host), cfg.port, timeout=cfg.timeout_seconds) as smtp:
             if cfg.starttls:
                 smtp.starttls(context=context)
             if cfg.username is not None and password is not None:
@@ -288,6 +476,7 @@ def distribute_report(
     environ: Mapping[str, str],
     *,
     sleep: Callable[[float], None] = time.sleep,
+    connections: ConnectionLookup | None = None,
 ) -> DeliveryOutcome:
     """Email the report and post its summary to Slack, once per recipient.
 
@@ -300,6 +489,9 @@ def distribute_report(
         ``os.environ``).
     sleep : callable
         Waits between attempts (tests pass a recorder).
+    connections : callable, optional
+        Looks up the connections named by ``conn_id`` (the DAGs pass Airflow's);
+        default :func:`env_connection` over ``environ``.
 
     Returns
     -------
@@ -325,18 +517,25 @@ def distribute_report(
     cfg = req.config
     manifest, html, pdf = _report(Path(req.report_dir))
     report_hash = str(manifest["report_hash"])
-    password = (
-        _secret(environ, cfg.email.password_env, "SMTP password") if cfg.email is not None else None
+    # the log's key column holds 64 hex digits: a caller's key is stored as its hash
+    log_key = (
+        hashlib.sha256(req.delivery_key.encode("utf-8")).hexdigest()
+        if req.delivery_key is not None
+        else report_hash
     )
-    hooks = {t.name: _secret(environ, t.webhook_env, f"webhook {t.name}") for t in cfg.slack}
-    subject = cfg.email.subject if cfg.email is not None else ""
+    lookup = connections or env_connection(environ)
+    email, password = (
+        _email_server(cfg.email, environ, lookup) if cfg.email is not None else (None, None)
+    )
+    hooks = {t.name: _webhook(t, environ, lookup) for t in cfg.slack}
+    subject = email.subject if email is not None else ""
     kpi = manifest.get("kpi")
     if kpi:
         subject = f"{subject}: {kpi}"
     jobs: list[tuple[str, str, Callable[[], None]]] = []
-    if cfg.email is not None:
-        for recipient in cfg.email.recipients:
-            send = _email(cfg.email, recipient, html, pdf, subject, password)
+    if email is not None:
+        for recipient in email.recipients:
+            send = _email(email, recipient, subject, password, html=html, pdf=pdf)
             jobs.append((recipient, "email", send))
     payload = _slack_payload(manifest, cfg.link)
     for name, url in hooks.items():
@@ -348,7 +547,7 @@ def distribute_report(
         with engine.connect() as conn:
             done = conn.execute(
                 select(db.deliveries.c.recipient).where(
-                    db.deliveries.c.report_hash == report_hash,
+                    db.deliveries.c.report_hash == log_key,
                     db.deliveries.c.recipient == recipient,
                 )
             ).first()
@@ -367,7 +566,7 @@ def distribute_report(
         with engine.begin() as conn:
             conn.execute(
                 insert(db.deliveries).values(
-                    report_hash=report_hash,
+                    report_hash=log_key,
                     recipient=recipient,
                     channel=channel,
                     attempts=attempts,
@@ -381,4 +580,60 @@ def distribute_report(
     engine.dispose()
     if failures:
         raise RuntimeError("; ".join(failures))
+    return outcome
+
+
+def send_notice(
+    config: DeliveryConfig,
+    subject: str,
+    lines: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    connections: ConnectionLookup | None = None,
+) -> DeliveryOutcome:
+    """Send a short notice (no report, no PDF) to every recipient and webhook of ``config``.
+
+    For failures and timeouts of the scheduled path. Nothing is recorded in the
+    delivery log (each failure is news). A delivery that still fails after its
+    retries is logged and left: the notice must not hide the failure it reports.
+
+    Returns
+    -------
+    DeliveryOutcome
+        ``sent`` lists who received it; ``report_hash`` is empty.
+
+    Raises
+    ------
+    InputError
+        A secret or connection is not set (nothing sent).
+
+    Examples
+    --------
+    >>> send_notice(DeliveryConfig(), "mediamix_ingest.fetch failed", [], {}).sent
+    []
+    """
+    lookup = connections or env_connection(environ)
+    email, password = (
+        _email_server(config.email, environ, lookup) if config.email is not None else (None, None)
+    )
+    hooks = {t.name: _webhook(t, environ, lookup) for t in config.slack}
+    body = "\n".join([subject, *lines])
+    jobs: list[tuple[str, str, Callable[[], None]]] = []
+    if email is not None:
+        for recipient in email.recipients:
+            jobs.append(
+                (recipient, "email", _email(email, recipient, subject, password, text=body))
+            )
+    for name, url in hooks.items():
+        jobs.append((f"slack:{name}", "slack", _slack(url, {"text": body[:2900]})))
+    outcome = DeliveryOutcome(report_hash="")
+    for recipient, channel, send in jobs:
+        try:
+            _retry(f"{channel} to {recipient}", send, config.retries, config.backoff_seconds, sleep)
+        except _DeliveryError as exc:
+            logger.error("notice not delivered: %s", exc.reason)
+            continue
+        logger.info("notice delivered to %s", recipient)
+        outcome.sent.append(recipient)
     return outcome

@@ -8,7 +8,13 @@ ingest (a file or synthetic data) -> transform (dbt build) -> export the
     fit/                                        summary.json, decomposition.csv, model/
     plan.json                                   budget plan at the current total
     report.html                                 the executive report
+    report/                                     with delivery: the report folder (HTML,
+                                                PDF, report.json) that was sent
     pipeline.json                               what ran, with the load and dbt outcome
+
+With ``delivery`` (a :class:`~mediamix.service.distribute.DeliveryConfig`) the last
+step emails the report with its PDF and posts its summary to Slack; the delivery
+log keeps a second run for the same period (same report) from sending it again.
 
 Every step is idempotent: loading the same content again is a no-op, dbt rebuilds
 the same tables, and every file is written atomically from the same inputs, so
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,13 +35,14 @@ from mediamix.errors import InputError
 from mediamix.io.atomic import atomic_write_json
 from mediamix.io.table import ReadLimits
 from mediamix.service.data import validate_spec
+from mediamix.service.distribute import DeliveryConfig, DistributeRequest, distribute_report
 from mediamix.service.fit import fit
 from mediamix.service.ingest import IngestOutcome, LoadTarget, ingest_file, ingest_synthetic
 from mediamix.service.report import write_report
 from mediamix.service.transform import export_mmm_input, transform
 from mediamix.tracking.config import TrackingConfig
 
-__all__ = ["PipelineOutcome", "PipelineRequest", "run_pipeline"]
+__all__ = ["PipelineDelivery", "PipelineOutcome", "PipelineRequest", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +96,26 @@ class PipelineOutcome:
     dbt_counts: dict[str, int]
     files: dict[str, Path]
     plan: dict[str, Any]
+    delivered: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PipelineDelivery:
+    """Send the report when the pipeline is done.
+
+    Attributes
+    ----------
+    config : DeliveryConfig
+        Recipients and webhooks (``delivery.yaml``).
+    state_url : str
+        The state store holding the delivery log.
+    environ : mapping
+        Where the secrets named in ``config`` are read (the shell passes ``os.environ``).
+    """
+
+    config: DeliveryConfig
+    state_url: str
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 # Longer than a unit should be, on purpose: the pipeline's steps read top to bottom in
@@ -101,10 +128,12 @@ def run_pipeline(
     limits: ReadLimits | None = None,
     step: Step | None = None,
     tracking: TrackingConfig | None = None,
+    delivery: PipelineDelivery | None = None,
 ) -> PipelineOutcome:
     """Run every step for one period; see the module docstring.
 
-    With ``tracking`` (enabled), the fit is an MLflow run like a CLI fit's.
+    With ``tracking`` (enabled), the fit is an MLflow run like a CLI fit's; with
+    ``delivery``, the report is sent (a ``send`` step).
 
     Raises
     ------
@@ -123,6 +152,8 @@ def run_pipeline(
     steps = _StepLog(home)
     try:
         outcome = _run(home, request, limits, tracking, say, steps)
+        if delivery is not None:
+            outcome = _send(outcome, delivery, say, steps)
     except Exception as exc:
         steps.fail(exc)
         raise
@@ -231,6 +262,28 @@ def _run(
         files=files,
         plan=plan_dict,
     )
+
+
+def _send(
+    outcome: PipelineOutcome, delivery: PipelineDelivery, say: Step, steps: _StepLog
+) -> PipelineOutcome:
+    """Write the report folder with its PDF and send it (once per recipient)."""
+    from dataclasses import replace
+
+    folder = outcome.run_dir / "report"
+    say("send the report")
+    steps.start("send")
+    write_report(outcome.run_dir / "fit", folder, pdf=True, plan=outcome.plan)
+    request = DistributeRequest(
+        report_dir=str(folder),
+        config=delivery.config,
+        state_url=delivery.state_url,
+        delivery_key=f"pipeline {outcome.period}",
+    )
+    sent = distribute_report(request, delivery.environ)
+    steps.detail = {"to": sent.sent, "skipped": sent.skipped, "report_hash": sent.report_hash}
+    say(f"sent to {len(sent.sent)}, already sent to {len(sent.skipped)}")
+    return replace(outcome, delivered=dict(steps.detail))
 
 
 class _StepLog:

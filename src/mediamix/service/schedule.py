@@ -23,7 +23,10 @@ here and passes on only references (folders, files, model URIs). Three pipelines
 
 The configuration (:class:`ScheduleConfig`) is one YAML file, read by
 :func:`read_schedule_config`; it holds no secrets: ad platforms take their
-credentials from their client libraries' own environment variables.
+credentials from their client libraries' own environment variables, and the
+report's delivery (``delivery:`` inline, or ``delivery_file:`` naming a
+``delivery.yaml``, see :mod:`mediamix.service.distribute`) names environment
+variables or connections (``conn_id``) for its password and webhooks.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from mediamix.documents import parse_yaml, read_text
 from mediamix.errors import InputError, problems_from_validation
 from mediamix.io.atomic import atomic_write_text
 from mediamix.io.spec import line_of
+from mediamix.service.distribute import DeliveryConfig, read_delivery_config
 from mediamix.tracking.config import TrackingConfig
 
 __all__ = [
@@ -192,6 +196,8 @@ class ScheduleConfig(_Strict):
     optimize: OptimizeConfig = Field(default_factory=OptimizeConfig)
     tasks: TaskPolicy = Field(default_factory=TaskPolicy)
     recipients: list[str] = Field(default_factory=list)
+    delivery: DeliveryConfig | None = None
+    delivery_file: Path | None = None
 
     def source(self, name: str) -> SourceChain:
         """The source chain called ``name``."""
@@ -236,7 +242,36 @@ def read_schedule_config(path: str | Path) -> ScheduleConfig:
         raise InputError.single(
             f"source names used twice: {twice}", file=str(path), column="sources"
         )
-    return _resolve_paths(config, path.resolve().parent)
+    config = _resolve_paths(config, path.resolve().parent)
+    return _resolve_delivery(config, path, lambda key: line_of(document.root, [key]))
+
+
+def _resolve_delivery(config: ScheduleConfig, path: Path, line: Any) -> ScheduleConfig:
+    """Read ``delivery_file`` into ``delivery``; add ``recipients`` to its email recipients."""
+    delivery = config.delivery
+    if config.delivery_file is not None:
+        if delivery is not None:
+            raise InputError.single(
+                "give the delivery inline (delivery) or as a file (delivery_file), not both",
+                file=str(path),
+                row=line("delivery_file"),
+                column="delivery_file",
+            )
+        delivery = read_delivery_config(config.delivery_file)
+    if config.recipients:
+        if delivery is None or delivery.email is None:
+            raise InputError.single(
+                "recipients need an SMTP server: configure delivery.email (or delivery_file)",
+                file=str(path),
+                row=line("recipients"),
+                column="recipients",
+            )
+        extra = [r for r in config.recipients if r not in delivery.email.recipients]
+        email = delivery.email.model_copy(
+            update={"recipients": [*delivery.email.recipients, *extra]}
+        )
+        delivery = delivery.model_copy(update={"email": email})
+    return config.model_copy(update={"delivery": delivery})
 
 
 def _resolve_paths(config: ScheduleConfig, root: Path) -> ScheduleConfig:
@@ -260,7 +295,10 @@ def _resolve_paths(config: ScheduleConfig, root: Path) -> ScheduleConfig:
     optimize = config.optimize.model_copy(
         update={"constraints": absolute(constraints) or constraints}
     )
-    return config.model_copy(update={"sources": sources, "optimize": optimize})
+    delivery_file = absolute(config.delivery_file) or config.delivery_file
+    return config.model_copy(
+        update={"sources": sources, "optimize": optimize, "delivery_file": delivery_file}
+    )
 
 
 # ---- ingest ------------------------------------------------------------------------------
@@ -733,8 +771,13 @@ def plan_with_champion(
 
 
 def render_report(model_dir: str | Path, plan: str | Path, out: str | Path) -> dict[str, Any]:
-    """Render the executive report of the champion with its plan (``out``)."""
+    """Render the executive report of the champion with its plan into the folder ``out``.
+
+    The folder holds ``report.html``, ``report.pdf`` and ``report.json`` (what
+    :func:`mediamix.service.distribute.distribute_report` sends); the same model
+    and plan give the same bytes, so a re-run's report has the same hash.
+    """
     from mediamix.service.report import write_report
 
-    write_report(model_dir, out, plan=plan)
-    return {"report": str(out)}
+    folder = write_report(model_dir, out, pdf=True, plan=plan)
+    return {"report": str(folder), "html": str(Path(folder) / "report.html")}

@@ -1,7 +1,8 @@
 """``mediamix_optimize``: Mondays at 08:00 UTC, the weekly plan and its report.
 
-plan (the champion under the stored constraints) -> report (HTML) -> notify (logs;
-sends to the configured recipients through the distribution service).
+plan (the champion under the stored constraints) -> report (HTML and PDF, with the
+plan) -> notify (logs; with ``delivery`` configured, emails the report with the PDF
+and posts its summary to Slack, once per recipient and interval).
 """
 
 # TaskFlow passes a task's future output (XComArg) where the task declares the value it
@@ -18,6 +19,7 @@ from mediamix.orchestration.notify import notify as send_notice
 from mediamix.orchestration.runtime import (
     RunInfo,
     dag_arguments,
+    delivery_state_url,
     load_config,
     run_step,
 )
@@ -42,7 +44,7 @@ def mediamix_optimize() -> None:
     def report(planned: dict[str, Any]) -> dict[str, Any]:
         def body(run: RunInfo) -> dict[str, Any]:
             return schedule.render_report(
-                planned["model"], planned["plan"], run.folder() / "report.html"
+                planned["model"], planned["plan"], run.folder() / "report"
             )
 
         return run_step("report", body)
@@ -53,8 +55,10 @@ def mediamix_optimize() -> None:
             return send_notice(
                 f"mediamix: plan for {run.end:%Y-%m-%d} ({planned['status']})",
                 lines=[f"budget {planned['budget']:,.0f}", f"model {planned['model_uri']}"],
-                attachments=[reported["report"], planned["plan"]],
-                recipients=load_config().recipients,
+                report=reported["report"],
+                delivery=load_config().delivery,
+                state_url=delivery_state_url(run.home),
+                key=f"{run.dag_id} {run.label}",
             )
 
         return run_step("notify", body, last=True)
