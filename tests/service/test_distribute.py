@@ -265,12 +265,15 @@ def test_a_webhook_connection_with_host_and_token_and_json_connections() -> None
     # the host and the path under it come from the connection, the token from its password
     as_json = {
         "AIRFLOW_CONN_HOOK": json.dumps(
-            {"host": "hooks.slack.com/services", "password": "T1/B2/secret"}
+            {
+                "host": "hooks.slack.com/services",
+                "password": "T1/B2/secret",
+            }  # pragma: allowlist secret
         )
     }
     assert (
         _webhook(target, {}, env_connection(as_json))
-        == "https://hooks.slack.com/services/T1/B2/secret"
+        == "https://hooks.slack.com/services/T1/B2/secret"  # pragma: allowlist secret
     )
     with pytest.raises(InputError, match="not valid JSON") as err:
         env_connection({"AIRFLOW_CONN_HOOK": "{not json secret"})("hook")

@@ -249,7 +249,7 @@ def env_connection(environ: Mapping[str, str]) -> ConnectionLookup:
 
     Examples
     --------
-    >>> lookup = env_connection({"AIRFLOW_CONN_SMTP_MAIN": "smtp://bot:p%40ss@mail.example:2525"})
+    >>> lookup = env_connection({"AIRFLOW_CONN_SMTP_MAIN": "smtp://bot@mail.example:2525"})
     >>> parts = lookup("smtp_main")
     >>> parts.host, parts.port, parts.login
     ('mail.example', 2525, 'bot')
