@@ -267,8 +267,8 @@ def test_a_webhook_connection_with_host_and_token_and_json_connections() -> None
         "AIRFLOW_CONN_HOOK": json.dumps(
             {
                 "host": "hooks.slack.com/services",
-                "password": "T1/B2/secret",
-            }  # pragma: allowlist secret
+                "password": "T1/B2/secret",  # pragma: allowlist secret
+            }
         )
     }
     assert (

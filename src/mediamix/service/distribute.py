@@ -244,8 +244,9 @@ ConnectionLookup = Callable[[str], ConnectionParts]
 def env_connection(environ: Mapping[str, str]) -> ConnectionLookup:
     """Connections from ``AIRFLOW_CONN_<ID>`` variables, outside Airflow.
 
-    The value is Airflow's connection URI (``scheme://login:password@host:port/schema``,
-    parts percent-encoded) or its JSON form (``{"host": ..., "password": ...}``).
+    The value is Airflow's connection URI (the scheme, then the login and password
+    before ``@host:port/schema``, parts percent-encoded) or its JSON form
+    (``{"host": ..., "password": ...}``).
 
     Examples
     --------
