@@ -563,9 +563,10 @@ def render_model_dir(
 
     Examples
     --------
-    >>> report = render_model_dir("out")  # doctest: +SKIP
-    >>> "<html" in report.html.lower()  # doctest: +SKIP
-    True
+    The report of a fit folder, in memory (``write_report`` writes the files)::
+
+        report = render_model_dir("runs/brand-a", {"pdf": True})
+        report.html, report.pdf  # the self-contained HTML and the PDF bytes
     """
     model_dir = Path(model_dir)
     loaded = result if result is not None else load_model(model_dir)
