@@ -54,12 +54,9 @@ class DeployAction(StrEnum):
 
 
 def _store(storage_uri: str | None, config: AwsConfig) -> S3Store:
-    if not storage_uri:
-        raise InputError.single(
-            "no S3 store configured: set MEDIAMIX_STORAGE_URI=s3://bucket/prefix",
-            column="storage_uri",
-        )
-    return S3Store(storage_uri, config)
+    from mediamix.service.storage import open_store
+
+    return open_store(storage_uri, config)
 
 
 def publish_folder(

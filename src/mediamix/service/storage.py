@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mediamix.aws.clients import AwsConfig
 from mediamix.aws.s3store import S3Store
 from mediamix.aws.storage import StorageConfig, is_stored_ref, parse_stored_ref
 from mediamix.errors import InputError
@@ -46,6 +47,7 @@ __all__ = [
     "fetch_model",
     "is_stored_ref",
     "landing_name",
+    "open_store",
     "publish_fit",
     "publish_landing",
     "publish_report",
@@ -138,14 +140,18 @@ def store_name_for(out: str | Path, name: str | None = None) -> str:
     return check_store_name(stem or path.resolve().name)
 
 
-def _store(storage: StorageConfig, root: str | None = None) -> S3Store:
-    uri = root or storage.uri
+def open_store(uri: str | None, aws: AwsConfig) -> S3Store:
+    """The S3 store at ``uri``; a clear error when no store is configured."""
     if not uri:
         raise InputError.single(
             "no S3 store configured: set MEDIAMIX_STORAGE_URI=s3://bucket/prefix",
             column="storage_uri",
         )
-    return S3Store(uri, storage.aws)
+    return S3Store(uri, aws)
+
+
+def _store(storage: StorageConfig, root: str | None = None) -> S3Store:
+    return open_store(root or storage.uri, storage.aws)
 
 
 def publish_fit(storage: StorageConfig, folder: str | Path, name: str) -> PublishedVersion:

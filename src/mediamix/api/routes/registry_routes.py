@@ -95,6 +95,14 @@ def _resolve(registry: Any, ref: Any) -> dict[str, Any]:
     return info
 
 
+def _pinned(registry: Any, ref: Any) -> Any:
+    """``ref`` with an alias replaced by the version it points to now (404 when none),
+    so the rest of the request reads that one version even if the alias moves."""
+    from mediamix.tracking.registry import ModelRef
+
+    return ModelRef(ref.name, int(_resolve(registry, ref)["version"]))
+
+
 @functools.lru_cache(maxsize=8)
 def _registry(config: TrackingConfig) -> Any:
     """One registry client per tracking configuration (opening the store is not cheap)."""
@@ -183,8 +191,7 @@ def show_version(
     from mediamix.service.registry import show_model
 
     config = _tracking(request)
-    ref = _ref(caller, name, version)
-    _resolve(_registry(config), ref)
+    ref = _pinned(_registry(config), _ref(caller, name, version))
     shown = show_model(str(ref), config)
     doc = {
         **_version_out(caller, shown),
@@ -279,8 +286,7 @@ def optimize_version(
     from mediamix.service.registry import resolve_model
 
     config = _tracking(request)
-    ref = _ref(caller, name, version)
-    _resolve(_registry(config), ref)
+    ref = _pinned(_registry(config), _ref(caller, name, version))
     folder = resolve_model(str(ref), config)
     models = context(request).models
     loaded = models.get(folder) if body.weekly and models is not None else None
